@@ -1,0 +1,115 @@
+/**
+ * A message as the broker stores it: the sections the client sent, kept encoded (`rest` holds
+ * properties, application-properties, body and footer byte for byte), plus the broker's state.
+ * Header and message annotations are rebuilt on every delivery, since the broker owns the
+ * delivery count, sequence number, enqueued time and lock expiry.
+ */
+import type { AmqpHeader, AmqpMessage } from "../amqp/rhea.js";
+import { message as amqpMessage, types } from "../amqp/rhea.js";
+
+export type MessageState = "active" | "deferred" | "scheduled";
+
+export interface StoredMessage {
+  seq: number;
+  /** Position in its entity's delivery order, fixed when the message first becomes active. */
+  order: number;
+  messageId: string;
+  sessionId: string | undefined;
+  header: AmqpHeader | undefined;
+  annotations: Record<string, unknown> | undefined;
+  rest: Buffer;
+  /** Encoded size, used for the size limit and `sys.Size`. */
+  size: number;
+  enqueuedAt: number;
+  /** Absolute expiry in epoch ms; Infinity when the message never expires. */
+  expiresAt: number;
+  ttlMs: number | undefined;
+  deliveryCount: number;
+  state: MessageState;
+  scheduledAt: number | undefined;
+  /** Lock token (uuid) while the message is locked; undefined when available. */
+  lockToken: string | undefined;
+  lockedUntil: number;
+  /** Cancels the lock-expiry timer. */
+  cancelLockTimer: (() => void) | undefined;
+  /** Auto-forwarding hops so far (MaxTransferHopCountExceeded after 4). */
+  hops: number;
+  deadLetterSource: string | undefined;
+}
+
+const SECTION = { header: 0x70, deliveryAnnotations: 0x71, messageAnnotations: 0x72 } as const;
+
+/** Returns the bytes of every section except header and annotations. */
+export function bareSections(encoded: Buffer): Buffer {
+  const reader = new types.Reader(encoded);
+  const keep: Buffer[] = [];
+  while (reader.remaining() > 0) {
+    const start = reader.position;
+    const section = reader.read();
+    const code = Number(section.descriptor?.value);
+    if (code !== SECTION.header && code !== SECTION.deliveryAnnotations && code !== SECTION.messageAnnotations) {
+      keep.push(encoded.subarray(start, reader.position));
+    }
+  }
+  // Copy, so a stored message never pins a larger network buffer in memory.
+  return Buffer.concat(keep);
+}
+
+/** Encodes a decoded message's bare sections (properties, application properties, body, footer). */
+export function encodeBare(m: AmqpMessage): Buffer {
+  const copy: AmqpMessage = { ...m };
+  delete copy.header;
+  delete copy.delivery_annotations;
+  delete copy.message_annotations;
+  return bareSections(amqpMessage.encode(copy));
+}
+
+export function decodeBare(rest: Buffer): AmqpMessage {
+  return amqpMessage.decode(rest);
+}
+
+function wrapAnnotationValue(key: string, value: unknown): unknown {
+  if (value === undefined || value === null) return types.wrap(null);
+  if (value instanceof Date) return types.wrap_timestamp(value.getTime());
+  if (key === "x-opt-sequence-number" || key === "x-opt-enqueue-sequence-number") {
+    return types.wrap_long(value as number);
+  }
+  return types.wrap(value);
+}
+
+/** Builds the bytes sent to a receiver: fresh header and annotations, then the stored sections. */
+export function encodeForDelivery(m: StoredMessage, extra: Record<string, unknown>): Buffer {
+  const writer = new types.Writer();
+  const h = m.header;
+  const header = [
+    h?.durable === undefined ? null : types.wrap_boolean(h.durable),
+    h?.priority === undefined ? null : types.wrap(h.priority),
+    h?.ttl === undefined ? null : types.wrap_uint(h.ttl),
+    h?.first_acquirer === undefined ? null : types.wrap_boolean(h.first_acquirer),
+    types.wrap_uint(m.deliveryCount),
+  ].map((v) => (v === null ? types.wrap(null) : v));
+  writer.write(types.described_nc(types.wrap_ulong(SECTION.header), types.wrap_list(header)));
+  const annotations: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m.annotations ?? {})) annotations[k] = wrapAnnotationValue(k, v);
+  annotations["x-opt-sequence-number"] = types.wrap_long(m.seq);
+  annotations["x-opt-enqueued-time"] = types.wrap_timestamp(m.enqueuedAt);
+  if (m.deadLetterSource !== undefined) annotations["x-opt-deadletter-source"] = m.deadLetterSource;
+  for (const [k, v] of Object.entries(extra)) annotations[k] = wrapAnnotationValue(k, v);
+  writer.write(types.described_nc(types.wrap_ulong(SECTION.messageAnnotations), types.wrap_symbolic_map(annotations)));
+  return Buffer.concat([writer.toBuffer(), m.rest]);
+}
+
+/** Applies property changes (abandon/defer/dead-letter `propertiesToModify`) to the stored sections. */
+export function patchApplicationProperties(m: StoredMessage, patch: Record<string, unknown>): void {
+  if (Object.keys(patch).length === 0) return;
+  const decoded = decodeBare(m.rest);
+  decoded.application_properties = { ...decoded.application_properties, ...patch };
+  m.rest = encodeBare(decoded);
+  m.size = m.rest.length;
+}
+
+/** Replaces the bare sections after an edit of the decoded form (rule actions, forwarding). */
+export function replaceBare(m: StoredMessage, decoded: AmqpMessage): void {
+  m.rest = encodeBare(decoded);
+  m.size = m.rest.length;
+}

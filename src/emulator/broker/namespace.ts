@@ -1,0 +1,417 @@
+/**
+ * The namespace: queues, topics and subscriptions by name, and the send path into them
+ * (size limit, session check, duplicate detection, scheduling, topic fan-out through rules,
+ * auto-forwarding). Names resolve case-insensitively, as in Service Bus.
+ */
+import { randomBytes } from "node:crypto";
+import type { Clock } from "../clock.js";
+import type { AmqpMessage } from "../amqp/rhea.js";
+import type { EntitySnapshot, EmulatorSnapshot } from "../api.js";
+import type { QueueSpec, ReceivableSettings, SubscriptionSpec, TopicSpec, Topology } from "../topology.js";
+import { Entity } from "./entity.js";
+import type { EntityContext } from "./entity.js";
+import { BrokerError, Condition, entityNotFound } from "./errors.js";
+import { bareSections, decodeBare, encodeBare } from "./message.js";
+import type { StoredMessage } from "./message.js";
+import { admit, compileRules } from "./rules.js";
+import type { CompiledRule } from "./rules.js";
+import { DuplicateWindow } from "./dedup.js";
+import { MinHeap } from "./heap.js";
+
+const MAX_HOPS = 4;
+
+export interface Queue {
+  readonly spec: QueueSpec;
+  readonly entity: Entity;
+  readonly dedup: DuplicateWindow;
+  nextSeq: number;
+}
+
+export interface Subscription {
+  spec: SubscriptionSpec;
+  readonly entity: Entity;
+  rules: CompiledRule[];
+}
+
+interface PendingTopicMessage {
+  readonly seq: number;
+  readonly at: number;
+  readonly decoded: AmqpMessage;
+  readonly raw: Buffer | undefined;
+}
+
+export interface Topic {
+  readonly spec: TopicSpec;
+  readonly subscriptions: Map<string, Subscription>;
+  readonly dedup: DuplicateWindow;
+  nextSeq: number;
+  readonly scheduled: Map<number, PendingTopicMessage>;
+  readonly due: MinHeap<PendingTopicMessage>;
+  cancelTimer: (() => void) | undefined;
+}
+
+/** What an address names once the `sb://host:port/` prefix and `$management` are stripped. */
+export type Resolved =
+  | { readonly kind: "queue"; readonly queue: Queue; readonly entity: Entity }
+  | { readonly kind: "topic"; readonly topic: Topic }
+  | { readonly kind: "subscription"; readonly topic: Topic; readonly subscription: Subscription; readonly entity: Entity }
+  | { readonly kind: "deadletter"; readonly entity: Entity };
+
+/** An incoming message: decoded, and the encoded bytes when the client sent them in a batch. */
+export interface Incoming {
+  readonly decoded: AmqpMessage;
+  readonly raw: Buffer | undefined;
+  /** The bare sections, encoded once and reused for every copy. */
+  bare?: Buffer | undefined;
+}
+
+function bareOf(m: Incoming): Buffer {
+  m.bare ??= m.raw !== undefined ? bareSections(m.raw) : encodeBare(m.decoded);
+  return m.bare;
+}
+
+export class Namespace {
+  readonly queues = new Map<string, Queue>();
+  readonly topics = new Map<string, Topic>();
+  private readonly ctx: EntityContext;
+
+  constructor(
+    readonly name: string,
+    private readonly clock: Clock,
+  ) {
+    this.ctx = { clock, deadLetter: (from, m) => this.routeDeadLetter(from, m) };
+  }
+
+  static fromTopology(topology: Topology, clock: Clock): Namespace {
+    const ns = new Namespace(topology.namespace, clock);
+    for (const q of topology.queues) ns.createQueue(q);
+    for (const t of topology.topics) ns.createTopic(t);
+    return ns;
+  }
+
+  createQueue(spec: QueueSpec): Queue {
+    const key = spec.name.toLowerCase();
+    if (this.queues.has(key) || this.topics.has(key)) {
+      throw new BrokerError(Condition.entityAlreadyExists, `The messaging entity '${spec.name}' already exists.`);
+    }
+    const q: Queue = { spec, entity: this.receivable("queue", spec.name, spec), dedup: new DuplicateWindow(), nextSeq: 1 };
+    this.queues.set(key, q);
+    return q;
+  }
+
+  createTopic(spec: TopicSpec): Topic {
+    const key = spec.name.toLowerCase();
+    if (this.queues.has(key) || this.topics.has(key)) {
+      throw new BrokerError(Condition.entityAlreadyExists, `The messaging entity '${spec.name}' already exists.`);
+    }
+    const topic: Topic = {
+      spec,
+      subscriptions: new Map(),
+      dedup: new DuplicateWindow(),
+      nextSeq: 1,
+      scheduled: new Map(),
+      due: new MinHeap((a, b) => a.at < b.at),
+      cancelTimer: undefined,
+    };
+    this.topics.set(key, topic);
+    for (const s of spec.subscriptions) this.createSubscription(topic, s);
+    return topic;
+  }
+
+  createSubscription(topic: Topic, spec: SubscriptionSpec): Subscription {
+    const key = spec.name.toLowerCase();
+    if (topic.subscriptions.has(key)) {
+      throw new BrokerError(Condition.entityAlreadyExists, `The messaging entity '${topic.spec.name}/Subscriptions/${spec.name}' already exists.`);
+    }
+    const path = `${topic.spec.name}/Subscriptions/${spec.name}`;
+    const sub: Subscription = { spec, entity: this.receivable("subscription", path, spec), rules: compileRules(spec.rules) };
+    topic.subscriptions.set(key, sub);
+    return sub;
+  }
+
+  private receivable(kind: "queue" | "subscription", path: string, settings: ReceivableSettings): Entity {
+    const entity = new Entity(kind, path, settings, this.ctx);
+    const dlqSettings: ReceivableSettings = { ...settings, requiresSession: false, forwardTo: undefined };
+    entity.deadLetterQueue = new Entity("deadletter", `${path}/$DeadLetterQueue`, dlqSettings, this.ctx);
+    entity.transferDeadLetterQueue = new Entity("transfer-deadletter", `${path}/$Transfer/$DeadLetterQueue`, dlqSettings, this.ctx);
+    return entity;
+  }
+
+  /** Resolves a link address or CBS audience; throws entity-not-found (as the SDK expects it). */
+  resolve(address: string): Resolved {
+    const path = address
+      .replace(/^[a-z]+:\/\/[^/]*\//i, "")
+      .replace(/\/\$management$/i, "")
+      .replace(/\/+$/, "");
+    const parts = path.split("/");
+    const lower = parts.map((p) => p.toLowerCase());
+    const notFound = (): BrokerError => entityNotFound(address);
+    const withSub = (entity: Entity, rest: string[]): Entity => {
+      if (rest.length === 0) return entity;
+      if (rest.length === 1 && rest[0] === "$deadletterqueue") return entity.deadLetterQueue!;
+      if (rest.length === 2 && rest[0] === "$transfer" && rest[1] === "$deadletterqueue") return entity.transferDeadLetterQueue!;
+      throw notFound();
+    };
+    const queue = this.queues.get(lower[0] ?? "");
+    if (queue) {
+      const entity = withSub(queue.entity, lower.slice(1));
+      return entity === queue.entity ? { kind: "queue", queue, entity } : { kind: "deadletter", entity };
+    }
+    const topic = this.topics.get(lower[0] ?? "");
+    if (!topic) throw notFound();
+    if (lower.length === 1) return { kind: "topic", topic };
+    if (lower[1] !== "subscriptions" || lower.length < 3) throw notFound();
+    const subscription = topic.subscriptions.get(lower[2]!);
+    if (!subscription) throw notFound();
+    const entity = withSub(subscription.entity, lower.slice(3));
+    return entity === subscription.entity
+      ? { kind: "subscription", topic, subscription, entity }
+      : { kind: "deadletter", entity };
+  }
+
+  /**
+   * Sends messages to a queue or topic. All are checked before any is stored, so a batch is
+   * accepted or refused whole. Returns the sequence numbers of scheduled messages.
+   */
+  send(address: string, messages: readonly Incoming[], scheduleAt?: readonly number[], maxSize?: number): number[] {
+    const target = this.resolve(address);
+    if (target.kind !== "queue" && target.kind !== "topic") {
+      throw new BrokerError(Condition.notAllowed, `Cannot send to '${address}': only queues and topics accept messages.`);
+    }
+    const spec = target.kind === "queue" ? target.queue.spec : target.topic.spec;
+    const limit = maxSize ?? spec.maxMessageSizeBytes;
+    for (const m of messages) {
+      ensureMessageId(m);
+      const size = bareOf(m).length;
+      if (size > limit) {
+        throw new BrokerError(
+          Condition.messageSizeExceeded,
+          `The received message (size ${size} bytes) exceeds the limit (${limit} bytes) currently allowed on the link.`,
+        );
+      }
+      if (target.kind === "queue" && target.queue.spec.requiresSession && m.decoded.group_id === undefined) {
+        throw new BrokerError(
+          Condition.notAllowed,
+          `The SessionId was not set on a message, and it cannot be sent to the entity '${spec.name}'. Entities that have session support enabled can only receive messages that have a non-empty SessionId.`,
+        );
+      }
+    }
+    const seqs: number[] = [];
+    messages.forEach((m, i) => {
+      const at = scheduleAt?.[i] ?? scheduledTime(m.decoded);
+      seqs.push(this.accept(target.kind === "queue" ? target.queue : target.topic, m, at, 0));
+    });
+    return seqs;
+  }
+
+  /** Stores one message in a queue or fans it out through a topic. */
+  private accept(target: Queue | Topic, m: Incoming, scheduledAt: number | undefined, hops: number): number {
+    const now = this.clock.now();
+    const spec = target.spec;
+    const messageId = ensureMessageId(m);
+    if (spec.requiresDuplicateDetection && target.dedup.seen(messageId, now, spec.duplicateDetectionWindowMs)) {
+      return 0; // Absorbed, as the service does: the send succeeds and nothing is stored.
+    }
+    const seq = target.nextSeq++;
+    const at = scheduledAt !== undefined && scheduledAt > now ? scheduledAt : undefined;
+    if ("subscriptions" in target) {
+      if (at !== undefined) {
+        this.scheduleAtTopic(target, { seq, at, decoded: m.decoded, raw: m.raw });
+      } else {
+        this.fanOut(target, m, seq, now, hops);
+      }
+      return seq;
+    }
+    const stored = this.toStored(m, seq, now, at, spec.defaultMessageTtlMs, hops);
+    this.deliverTo(target.entity, target.spec.forwardTo, stored);
+    return seq;
+  }
+
+  private toStored(
+    m: Incoming,
+    seq: number,
+    now: number,
+    scheduledAt: number | undefined,
+    defaultTtl: number | undefined,
+    hops: number,
+  ): StoredMessage {
+    const d = m.decoded;
+    const rest = bareOf(m);
+    const ttlFromHeader = typeof d.header?.ttl === "number" && d.header.ttl > 0 ? d.header.ttl : undefined;
+    const ttlMs =
+      ttlFromHeader === undefined ? defaultTtl : defaultTtl === undefined ? ttlFromHeader : Math.min(ttlFromHeader, defaultTtl);
+    const enqueuedAt = scheduledAt ?? now;
+    const annotations = d.message_annotations;
+    return {
+      seq,
+      order: 0,
+      messageId: messageIdString(d.message_id),
+      sessionId: d.group_id,
+      header: d.header === undefined ? undefined : { ...d.header, delivery_count: undefined as unknown as number },
+      annotations: annotations && Object.keys(annotations).length > 0 ? annotations : undefined,
+      rest,
+      size: rest.length,
+      enqueuedAt,
+      expiresAt: ttlMs === undefined ? Infinity : enqueuedAt + ttlMs,
+      ttlMs,
+      deliveryCount: 0,
+      state: scheduledAt !== undefined ? "scheduled" : "active",
+      scheduledAt,
+      lockToken: undefined,
+      lockedUntil: 0,
+      cancelLockTimer: undefined,
+      hops,
+      deadLetterSource: undefined,
+    };
+  }
+
+  /** Puts a message into a queue or subscription, or forwards it when the entity auto-forwards. */
+  private deliverTo(entity: Entity, forwardTo: string | undefined, m: StoredMessage): void {
+    if (forwardTo === undefined || m.state === "scheduled") {
+      entity.enqueue(m);
+      return;
+    }
+    if (m.hops + 1 > MAX_HOPS) {
+      entity.transferDeadLetterQueue!.enqueue({ ...m, state: "active" });
+      return;
+    }
+    this.forward(forwardTo, m, m.hops + 1);
+  }
+
+  private forward(to: string, m: StoredMessage, hops: number): void {
+    const target = this.resolve(to);
+    const decoded = decodeStored(m);
+    const incoming: Incoming = { decoded, raw: undefined };
+    if (target.kind === "queue") this.accept(target.queue, incoming, undefined, hops);
+    else if (target.kind === "topic") this.accept(target.topic, incoming, undefined, hops);
+  }
+
+  private fanOut(topic: Topic, m: Incoming, seq: number, now: number, hops: number): void {
+    for (const sub of topic.subscriptions.values()) {
+      const copies = admit(sub.rules, m.decoded, seq, now);
+      for (const decoded of copies) {
+        const incoming: Incoming = decoded === m.decoded ? m : { decoded, raw: undefined };
+        // Copies share the bytes of `m` unless an action changed them.
+        const ttl = minTtl(sub.spec.defaultMessageTtlMs, topic.spec.defaultMessageTtlMs);
+        const stored = this.toStored(incoming, seq, now, undefined, ttl, hops);
+        if (sub.entity.requiresSession && stored.sessionId === undefined) {
+          sub.entity.deadLetterQueue!.enqueue({ ...stored, state: "active" });
+          continue;
+        }
+        this.deliverTo(sub.entity, sub.spec.forwardTo, stored);
+      }
+    }
+  }
+
+  private scheduleAtTopic(topic: Topic, p: PendingTopicMessage): void {
+    topic.scheduled.set(p.seq, p);
+    topic.due.push(p);
+    this.armTopicTimer(topic);
+  }
+
+  private armTopicTimer(topic: Topic): void {
+    topic.cancelTimer?.();
+    const next = topic.due.peek();
+    if (next === undefined) return;
+    topic.cancelTimer = this.clock.setTimer(next.at, () => {
+      const now = this.clock.now();
+      for (let p = topic.due.peek(); p !== undefined && p.at <= now; p = topic.due.peek()) {
+        topic.due.pop();
+        if (topic.scheduled.get(p.seq) !== p) continue;
+        topic.scheduled.delete(p.seq);
+        this.fanOut(topic, { decoded: p.decoded, raw: p.raw }, p.seq, p.at, 0);
+      }
+      this.armTopicTimer(topic);
+    });
+  }
+
+  cancelScheduled(resolved: Resolved, seqs: readonly number[]): void {
+    if (resolved.kind === "topic") {
+      for (const s of seqs) resolved.topic.scheduled.delete(s);
+    } else if (resolved.kind === "queue") {
+      resolved.entity.cancelScheduled(seqs);
+    }
+  }
+
+  private routeDeadLetter(from: Entity, m: StoredMessage): void {
+    m.expiresAt = Infinity; // TTL does not apply in a dead-letter queue.
+    const forward = from.settings.forwardDeadLetteredMessagesTo;
+    if (forward !== undefined && from.kind !== "deadletter") {
+      m.deadLetterSource = from.path;
+      this.forward(forward, m, m.hops + 1);
+      return;
+    }
+    m.state = "active";
+    from.deadLetterQueue?.enqueue(m);
+  }
+
+  snapshot(connections: number): EmulatorSnapshot {
+    const entities: EntitySnapshot[] = [];
+    const add = (name: string, kind: "queue" | "subscription", e: Entity): void => {
+      const c = e.counts();
+      const dlq = e.deadLetterQueue!.counts();
+      entities.push({
+        name,
+        kind,
+        active: c.active,
+        locked: c.locked,
+        scheduled: c.scheduled,
+        deferred: c.deferred,
+        deadLettered: dlq.active + dlq.locked + dlq.deferred,
+        sessions: c.sessions,
+      });
+    };
+    for (const q of this.queues.values()) add(q.spec.name, "queue", q.entity);
+    for (const t of this.topics.values()) {
+      for (const s of t.subscriptions.values()) add(`${t.spec.name}/Subscriptions/${s.spec.name}`, "subscription", s.entity);
+    }
+    const topics = [...this.topics.values()].map((t) => ({ name: t.spec.name, scheduled: t.scheduled.size }));
+    return { entities, topics, connections };
+  }
+
+  close(): void {
+    const all = (e: Entity): Entity[] => [e, e.deadLetterQueue!, e.transferDeadLetterQueue!];
+    for (const q of this.queues.values()) all(q.entity).forEach((e) => e.close());
+    for (const t of this.topics.values()) {
+      t.cancelTimer?.();
+      for (const s of t.subscriptions.values()) all(s.entity).forEach((e) => e.close());
+    }
+  }
+}
+
+function scheduledTime(d: AmqpMessage): number | undefined {
+  const v = d.message_annotations?.["x-opt-scheduled-enqueue-time"];
+  if (v instanceof Date) return v.getTime();
+  return typeof v === "number" ? v : undefined;
+}
+
+function minTtl(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+/** The JS SDK sends no message-id on plain sends; the service stamps one, so do we. */
+function ensureMessageId(m: Incoming): string {
+  if (m.decoded.message_id === undefined || m.decoded.message_id === null) {
+    m.decoded.message_id = randomBytes(16).toString("hex");
+    m.bare = encodeBare(m.decoded); // The stored bytes must carry the new id.
+  }
+  return messageIdString(m.decoded.message_id);
+}
+
+export function messageIdString(id: unknown): string {
+  if (Buffer.isBuffer(id) && id.length === 16) {
+    const h = id.toString("hex");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+  return String(id);
+}
+
+function decodeStored(m: StoredMessage): AmqpMessage {
+  const d = decodeBare(m.rest);
+  if (m.header) d.header = { ...m.header };
+  if (m.annotations) d.message_annotations = { ...m.annotations };
+  if (m.deadLetterSource !== undefined) d.message_annotations = { ...d.message_annotations, "x-opt-deadletter-source": m.deadLetterSource };
+  return d;
+}

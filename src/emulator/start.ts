@@ -1,0 +1,53 @@
+/** Starts the emulator: topology, namespace, AMQP listener; `close()` releases them in reverse. */
+import type { Emulator, EmulatorOptions } from "./api.js";
+import { AmqpServer } from "./amqp/server.js";
+import { Namespace } from "./broker/namespace.js";
+import { systemClock } from "./clock.js";
+import { defaultTopology, loadEmulatorConfigFile, parseEmulatorConfig } from "./config/index.js";
+import type { Topology } from "./topology.js";
+
+async function resolveTopology(o: EmulatorOptions): Promise<Topology> {
+  const strict = { strictOfficial: o.strictOfficial ?? false };
+  if (o.topology) return o.topology;
+  if (o.config !== undefined) return parseEmulatorConfig(o.config, strict);
+  if (o.configPath !== undefined) return loadEmulatorConfigFile(o.configPath, strict);
+  return defaultTopology();
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const clock = options.clock ?? systemClock;
+  const host = options.host ?? "127.0.0.1";
+  const log = options.log ?? (() => undefined);
+  const topology = await resolveTopology(options);
+  const namespace = Namespace.fromTopology(topology, clock);
+  const maxFor = (address: string): number => {
+    const name = address.split("/")[0]!.toLowerCase();
+    const q = namespace.queues.get(name);
+    return q?.spec.maxMessageSizeBytes ?? namespace.topics.get(name)?.spec.maxMessageSizeBytes ?? 1024 * 1024;
+  };
+  const server = new AmqpServer({ namespace, clock, sasKeys: options.sasKeys, maxMessageSizeFor: maxFor, log });
+  let port: number;
+  try {
+    port = await server.listen(options.port ?? 0, host);
+  } catch (error) {
+    namespace.close();
+    throw error;
+  }
+  const connectionHost = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  const keyName = Object.keys(options.sasKeys ?? {})[0] ?? "RootManageSharedAccessKey";
+  const key = options.sasKeys?.[keyName] ?? "SAS_KEY_VALUE";
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= server.close().then(() => namespace.close());
+    return closed;
+  };
+  return {
+    host,
+    port,
+    connectionString: `Endpoint=sb://${connectionHost}:${port};SharedAccessKeyName=${keyName};SharedAccessKey=${key};UseDevelopmentEmulator=true;`,
+    clock,
+    snapshot: () => namespace.snapshot(server.connectionCount),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

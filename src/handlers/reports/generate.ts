@@ -1,0 +1,80 @@
+/**
+ * `reports/generate`: a long job that writes a CSV report chunk by chunk into `<dir>/<id>.csv`.
+ *
+ * Rows are a pure function of (report id, row number), so any run, or a run resumed after a crash
+ * (issue 4 adds checkpoints), produces the same file. The handler checks `ctx.signal` between
+ * chunks: when the worker drains past its timeout the job stops, the message is abandoned and
+ * another worker starts it again. The file appears under its final name only when complete.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, open, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { z } from "zod";
+import type { SubscriptionHandlers } from "../registry.js";
+import type { Topology } from "../../topics/index.js";
+import type { ReportRequested } from "../../topics/reports.js";
+
+export interface ReportDeps {
+  /** Where finished reports go. */
+  readonly dir: string;
+  /** Pause between chunks (throttling the data source; tests use it to make a job long). */
+  readonly chunkDelayMs?: number;
+}
+
+const HEADER = "row,date,sku,quantity,amount\n";
+const SKUS = ["A-100", "B-200", "C-300", "D-400", "E-500"];
+
+/** Row `n` (1-based) of report `id`: deterministic, so reruns write identical bytes. */
+export function reportRow(id: string, n: number): string {
+  const h = createHash("sha256").update(`${id}:${n}`).digest();
+  const day = 1 + (h.readUInt8(0) % 28);
+  const month = 1 + (h.readUInt8(1) % 12);
+  const quantity = 1 + (h.readUInt8(2) % 9);
+  const cents = h.readUInt16BE(3) % 10_000;
+  const sku = SKUS[h.readUInt8(5) % SKUS.length] ?? "A-100";
+  const date = `2025-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+  return `${n},${date},${sku},${quantity},${(quantity * cents) / 100}\n`;
+}
+
+export function reportChunk(request: z.output<typeof ReportRequested>, chunk: number): string {
+  const first = chunk * request.chunkSize + 1;
+  const last = Math.min(request.rows, first + request.chunkSize - 1);
+  let text = "";
+  for (let n = first; n <= last; n += 1) text += reportRow(request.reportId, n);
+  return text;
+}
+
+export function reportHandlers(deps: ReportDeps): SubscriptionHandlers<Topology, "reports", "generate"> {
+  return {
+    ReportRequested: async (request, ctx) => {
+      await mkdir(deps.dir, { recursive: true });
+      const target = join(deps.dir, `${request.reportId}.csv`);
+      const partial = `${target}.part`;
+      const chunks = Math.ceil(request.rows / request.chunkSize);
+      const file = await open(partial, "w");
+      try {
+        await file.write(HEADER);
+        for (let chunk = 0; chunk < chunks; chunk += 1) {
+          ctx.signal.throwIfAborted();
+          await file.write(reportChunk(request, chunk));
+          ctx.log.info({ reportId: request.reportId, chunk: chunk + 1, chunks }, "report chunk written");
+          if (deps.chunkDelayMs && chunk + 1 < chunks) await sleep(deps.chunkDelayMs, undefined, { signal: ctx.signal });
+        }
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(partial, target);
+      ctx.log.info({ reportId: request.reportId, rows: request.rows, path: target }, "report ready");
+      if (request.notify) {
+        await ctx.publish("notifications", "EmailRequested", {
+          notificationId: `report:${request.reportId}`,
+          to: request.notify,
+          template: "report-ready",
+          data: { reportId: request.reportId, rows: request.rows, location: target },
+        });
+      }
+    },
+  };
+}
