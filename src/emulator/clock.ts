@@ -55,16 +55,15 @@ export class ManualClock implements Clock {
   advance(ms: number): void {
     const target = this.current + ms;
     for (;;) {
-      const due = this.timers
-        .filter((t) => !t.cancelled && t.at <= target)
-        .sort((a, b) => a.at - b.at)[0];
+      const due = this.timers.filter((t) => !t.cancelled && t.at <= target).sort((a, b) => a.at - b.at)[0];
       if (!due) break;
       due.cancelled = true;
       this.current = Math.max(this.current, due.at);
       due.fn();
     }
     this.current = target;
-    for (let i = this.timers.length - 1; i >= 0; i -= 1) if (this.timers[i]!.cancelled) this.timers.splice(i, 1);
+    for (let i = this.timers.length - 1; i >= 0; i -= 1)
+      if (this.timers[i]!.cancelled) this.timers.splice(i, 1);
   }
 
   /** Sets the time (forward only). */

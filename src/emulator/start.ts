@@ -25,7 +25,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const q = namespace.queues.get(name);
     return q?.spec.maxMessageSizeBytes ?? namespace.topics.get(name)?.spec.maxMessageSizeBytes ?? 1024 * 1024;
   };
-  const server = new AmqpServer({ namespace, clock, sasKeys: options.sasKeys, maxMessageSizeFor: maxFor, log });
+  const server = new AmqpServer({
+    namespace,
+    clock,
+    sasKeys: options.sasKeys,
+    maxMessageSizeFor: maxFor,
+    log,
+  });
   let port: number;
   try {
     port = await server.listen(options.port ?? 0, host);
@@ -33,7 +39,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     namespace.close();
     throw error;
   }
-  const connectionHost = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  const connectionHost =
+    host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
   const keyName = Object.keys(options.sasKeys ?? {})[0] ?? "RootManageSharedAccessKey";
   const key = options.sasKeys?.[keyName] ?? "SAS_KEY_VALUE";
   let closed: Promise<void> | undefined;

@@ -17,13 +17,21 @@ export type TokenVerdict = { readonly ok: true } | { readonly ok: false; readonl
 
 export const SAS_TOKEN_TYPE = "servicebus.windows.net:sastoken";
 
-export function verifyToken(req: PutToken, sasKeys: Readonly<Record<string, string>> | undefined, clock: Clock): TokenVerdict {
+export function verifyToken(
+  req: PutToken,
+  sasKeys: Readonly<Record<string, string>> | undefined,
+  clock: Clock,
+): TokenVerdict {
   if (sasKeys === undefined) return { ok: true };
   if (req.type !== SAS_TOKEN_TYPE) {
-    return { ok: false, reason: `Token type '${req.type}' is not accepted; this emulator checks SAS tokens.` };
+    return {
+      ok: false,
+      reason: `Token type '${req.type}' is not accepted; this emulator checks SAS tokens.`,
+    };
   }
   const prefix = "SharedAccessSignature ";
-  if (!req.token.startsWith(prefix)) return { ok: false, reason: "The token is not a SharedAccessSignature." };
+  if (!req.token.startsWith(prefix))
+    return { ok: false, reason: "The token is not a SharedAccessSignature." };
   const fields = new Map<string, string>();
   for (const part of req.token.slice(prefix.length).split("&")) {
     const i = part.indexOf("=");
@@ -48,7 +56,10 @@ export function verifyToken(req: PutToken, sasKeys: Readonly<Record<string, stri
   const resource = stripScheme(decodeURIComponent(sr)).toLowerCase().replace(/\/+$/, "");
   const audience = stripScheme(req.audience).toLowerCase();
   if (!(audience === resource || audience.startsWith(`${resource}/`))) {
-    return { ok: false, reason: `The SAS token's resource '${decodeURIComponent(sr)}' does not cover '${req.audience}'.` };
+    return {
+      ok: false,
+      reason: `The SAS token's resource '${decodeURIComponent(sr)}' does not cover '${req.audience}'.`,
+    };
   }
   return { ok: true };
 }

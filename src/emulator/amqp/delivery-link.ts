@@ -39,7 +39,7 @@ export class DeliveryLink implements DeliveryTarget {
     if (m.state === "deferred") extra["x-opt-message-state"] = rhea.types.wrap_int(1);
     const bytes = encodeForDelivery(m, extra);
     const tag = lockToken !== undefined ? lockTokenToDeliveryTag(lockToken) : EMPTY_TAG;
-    const delivery = this.link.send(bytes, tag, 0) as RheaDelivery;
+    const delivery = this.link.send(bytes, tag, 0);
     delivery.sbwLockToken = lockToken;
   }
 
@@ -96,7 +96,10 @@ export class DeliveryLink implements DeliveryTarget {
 
 export function toAmqpError(error: unknown): AmqpErrorInfo {
   if (isBrokerError(error)) return { condition: error.condition, description: error.message };
-  return { condition: Condition.internal, description: error instanceof Error ? error.message : String(error) };
+  return {
+    condition: Condition.internal,
+    description: error instanceof Error ? error.message : String(error),
+  };
 }
 
 /**

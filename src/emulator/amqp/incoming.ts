@@ -35,13 +35,21 @@ function unpack(ctx: RheaContext, maxSize: number): Incoming[] {
     throw new BrokerError(Condition.decodeError, `The batch could not be decoded: ${String(error)}`);
   }
   const body = envelope.body as { content?: unknown; multiple?: boolean } | undefined;
-  const parts = body?.multiple ? (body.content as Buffer[]) : body?.content !== undefined ? [body.content as Buffer] : [];
+  const parts = body?.multiple
+    ? (body.content as Buffer[])
+    : body?.content !== undefined
+      ? [body.content as Buffer]
+      : [];
   return parts.map((part) => {
-    if (!Buffer.isBuffer(part)) throw new BrokerError(Condition.decodeError, "A batch section is not binary data.");
+    if (!Buffer.isBuffer(part))
+      throw new BrokerError(Condition.decodeError, "A batch section is not binary data.");
     try {
       return { decoded: amqp.decode(part), raw: part };
     } catch (error) {
-      throw new BrokerError(Condition.decodeError, `A message in the batch could not be decoded: ${String(error)}`);
+      throw new BrokerError(
+        Condition.decodeError,
+        `A message in the batch could not be decoded: ${String(error)}`,
+      );
     }
   });
 }

@@ -40,7 +40,11 @@ export function handleManagement(ns: Namespace, target: Resolved, req: Managemen
   const b = req.body;
   const entity = "entity" in target ? target.entity : undefined;
   const needEntity = (): Entity => {
-    if (!entity) throw new BrokerError(Condition.notAllowed, `Operation '${req.operation}' needs a queue or subscription.`);
+    if (!entity)
+      throw new BrokerError(
+        Condition.notAllowed,
+        `Operation '${req.operation}' needs a queue or subscription.`,
+      );
     return entity;
   };
   switch (req.operation) {
@@ -63,7 +67,8 @@ export function handleManagement(ns: Namespace, target: Resolved, req: Managemen
       const list = Array.isArray(b.messages) ? (b.messages as Record<string, unknown>[]) : [];
       const incoming = list.map((entry) => {
         const raw = entry.message;
-        if (!Buffer.isBuffer(raw)) throw new BrokerError(Condition.argumentError, "Each scheduled entry needs a 'message'.");
+        if (!Buffer.isBuffer(raw))
+          throw new BrokerError(Condition.argumentError, "Each scheduled entry needs a 'message'.");
         return { decoded: amqp.decode(raw), raw };
       });
       const seqs = ns.send(addressOf(target), incoming);
@@ -115,7 +120,10 @@ export function handleManagement(ns: Namespace, target: Resolved, req: Managemen
     }
     case "com.microsoft:get-session-state": {
       const slot = needEntity().heldSession(sessionIdOf(b), req.owner);
-      return { status: 200, body: { "session-state": slot.state === null ? null : types.wrap_binary(slot.state) } };
+      return {
+        status: 200,
+        body: { "session-state": slot.state === null ? null : types.wrap_binary(slot.state) },
+      };
     }
     case "com.microsoft:set-session-state": {
       const e = needEntity();
@@ -130,7 +138,10 @@ export function handleManagement(ns: Namespace, target: Resolved, req: Managemen
       const top = toNumber(b.top) ?? 100;
       const ids = [...e.sessions.ids()].slice(skip, skip + top);
       if (ids.length === 0) return { status: 204 };
-      return { status: 200, body: { skip: types.wrap_int(skip + ids.length), "sessions-ids": types.wrap_array(ids, 0xa1) } };
+      return {
+        status: 200,
+        body: { skip: types.wrap_int(skip + ids.length), "sessions-ids": types.wrap_array(ids, 0xa1) },
+      };
     }
     case "com.microsoft:enumerate-rules": {
       const sub = needSubscription(target);
@@ -138,13 +149,19 @@ export function handleManagement(ns: Namespace, target: Resolved, req: Managemen
       const top = toNumber(b.top) ?? 100;
       const page = sub.rules.slice(skip, skip + top);
       if (page.length === 0) return { status: 204 };
-      return { status: 200, body: { rules: page.map((r) => ({ "rule-description": describeRule(r.spec) })) } };
+      return {
+        status: 200,
+        body: { rules: page.map((r) => ({ "rule-description": describeRule(r.spec) })) },
+      };
     }
     case "com.microsoft:add-rule": {
       const sub = needSubscription(target);
       const name = String(b["rule-name"]);
       if (sub.rules.some((r) => r.spec.name.toLowerCase() === name.toLowerCase())) {
-        throw new BrokerError(Condition.entityAlreadyExists, `The messaging entity '${name}' already exists.`);
+        throw new BrokerError(
+          Condition.entityAlreadyExists,
+          `The messaging entity '${name}' already exists.`,
+        );
       }
       const spec = ruleFromDescription(name, b["rule-description"] as Record<string, unknown>);
       sub.rules.push(compileRuleOrArgumentError(spec));
@@ -155,7 +172,11 @@ export function handleManagement(ns: Namespace, target: Resolved, req: Managemen
       const sub = needSubscription(target);
       const name = String(b["rule-name"]).toLowerCase();
       const i = sub.rules.findIndex((r) => r.spec.name.toLowerCase() === name);
-      if (i < 0) throw new BrokerError(Condition.notFound, `The messaging entity '${String(b["rule-name"])}' could not be found.`);
+      if (i < 0)
+        throw new BrokerError(
+          Condition.notFound,
+          `The messaging entity '${String(b["rule-name"])}' could not be found.`,
+        );
       sub.rules.splice(i, 1);
       sub.spec = { ...sub.spec, rules: sub.rules.map((r) => r.spec) };
       return { status: 200 };
@@ -166,7 +187,8 @@ export function handleManagement(ns: Namespace, target: Resolved, req: Managemen
 }
 
 function needSubscription(target: Resolved): Extract<Resolved, { kind: "subscription" }>["subscription"] {
-  if (target.kind !== "subscription") throw new BrokerError(Condition.notAllowed, "Rules exist only on subscriptions.");
+  if (target.kind !== "subscription")
+    throw new BrokerError(Condition.notAllowed, "Rules exist only on subscriptions.");
   return target.subscription;
 }
 
@@ -185,7 +207,8 @@ function peekBytes(m: StoredMessage): Buffer {
 
 function sessionIdOf(b: Record<string, unknown>): string {
   const id = b["session-id"];
-  if (typeof id !== "string") throw new BrokerError(Condition.argumentError, "The request needs a 'session-id'.");
+  if (typeof id !== "string")
+    throw new BrokerError(Condition.argumentError, "The request needs a 'session-id'.");
   return id;
 }
 
@@ -201,7 +224,8 @@ export function toNumber(v: unknown): number | undefined {
 }
 
 function longs(v: unknown): number[] {
-  if (!Array.isArray(v)) throw new BrokerError(Condition.argumentError, "Expected an array of sequence numbers.");
+  if (!Array.isArray(v))
+    throw new BrokerError(Condition.argumentError, "Expected an array of sequence numbers.");
   return v.map((x) => {
     const n = toNumber(x);
     if (n === undefined) throw new BrokerError(Condition.argumentError, "Sequence numbers must be longs.");
@@ -269,7 +293,10 @@ function describeRule(spec: RuleSpec): unknown {
   const f = spec.filter;
   let filter: unknown;
   if (f.kind === "sql") {
-    filter = types.described(types.wrap_ulong(SQL_FILTER), types.wrap_list([types.wrap_string(f.expression), types.wrap_int(20)]));
+    filter = types.described(
+      types.wrap_ulong(SQL_FILTER),
+      types.wrap_list([types.wrap_string(f.expression), types.wrap_int(20)]),
+    );
   } else if (f.kind === "correlation") {
     const c = f.correlation;
     filter = types.described(
@@ -287,12 +314,21 @@ function describeRule(spec: RuleSpec): unknown {
       ]),
     );
   } else {
-    filter = types.described(types.wrap_ulong(f.kind === "true" ? TRUE_FILTER : FALSE_FILTER), types.wrap_list([]));
+    filter = types.described(
+      types.wrap_ulong(f.kind === "true" ? TRUE_FILTER : FALSE_FILTER),
+      types.wrap_list([]),
+    );
   }
   const action = spec.action
-    ? types.described(types.wrap_ulong(SQL_ACTION), types.wrap_list([types.wrap_string(spec.action.expression)]))
+    ? types.described(
+        types.wrap_ulong(SQL_ACTION),
+        types.wrap_list([types.wrap_string(spec.action.expression)]),
+      )
     : types.described(types.wrap_ulong(EMPTY_ACTION), types.wrap_list([]));
-  return types.described(types.wrap_ulong(RULE_DESCRIPTION), types.wrap_list([filter, action, types.wrap_string(spec.name)]));
+  return types.described(
+    types.wrap_ulong(RULE_DESCRIPTION),
+    types.wrap_list([filter, action, types.wrap_string(spec.name)]),
+  );
 }
 
 export type { AmqpMessage };

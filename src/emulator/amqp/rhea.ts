@@ -74,7 +74,11 @@ export const types = rhea.types as unknown as {
   wrap(v: unknown): unknown;
   unwrap(v: unknown, leave_described?: boolean): unknown;
   Writer: new (buffer?: Buffer) => { write(v: unknown): void; toBuffer(): Buffer };
-  Reader: new (buffer: Buffer) => { read(): { descriptor?: { value: unknown }; value: unknown } & Record<string, unknown>; remaining(): number; position: number };
+  Reader: new (buffer: Buffer) => {
+    read(): { descriptor?: { value: unknown }; value: unknown } & Record<string, unknown>;
+    remaining(): number;
+    position: number;
+  };
   is_ulong(v: unknown): boolean;
 };
 

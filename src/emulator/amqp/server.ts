@@ -49,7 +49,7 @@ export class AmqpServer {
     id: "sbworker-emulator",
     sender_options: { treat_modified_as_released: false, autosettle: false },
     receiver_options: { autoaccept: false, credit_window: 1000 },
-  } as never) as unknown as RheaConnection;
+  }) as unknown as RheaConnection;
   private readonly server: net.Server;
   private readonly sockets = new Set<Socket>();
   private readonly connections = new Set<RheaConnection>();
@@ -71,7 +71,9 @@ export class AmqpServer {
       const onError = (error: NodeJS.ErrnoException): void => {
         reject(
           error.code === "EADDRINUSE"
-            ? new Error(`port ${port} on ${host} is already in use; choose another with --port (0 picks a free one)`)
+            ? new Error(
+                `port ${port} on ${host} is already in use; choose another with --port (0 picks a free one)`,
+              )
             : error,
         );
       };
@@ -102,7 +104,11 @@ export class AmqpServer {
     socket.on("close", () => this.sockets.delete(socket));
     socket.on("error", () => socket.destroy());
     const connection = this.container.create_connection({ id: undefined });
-    connection.sbw = { replyLinks: new Map(), deliveryLinks: new Map(), authorized: new Set() } satisfies ConnectionState;
+    connection.sbw = {
+      replyLinks: new Map(),
+      deliveryLinks: new Map(),
+      authorized: new Set(),
+    } satisfies ConnectionState;
     connection.accept(socket);
   }
 
@@ -122,22 +128,62 @@ export class AmqpServer {
           }
         }
       };
-    c.on("connection_open", guard((ctx) => this.connections.add(ctx.connection)));
-    c.on("connection_close", guard((ctx) => this.dropConnection(ctx.connection)));
-    c.on("disconnected", guard((ctx) => this.dropConnection(ctx.connection)));
+    c.on(
+      "connection_open",
+      guard((ctx) => this.connections.add(ctx.connection)),
+    );
+    c.on(
+      "connection_close",
+      guard((ctx) => this.dropConnection(ctx.connection)),
+    );
+    c.on(
+      "disconnected",
+      guard((ctx) => this.dropConnection(ctx.connection)),
+    );
     c.on("error", (error: unknown) => this.o.log(`emulator: connection error: ${String(error)}`));
     c.on("protocol_error", (error: unknown) => this.o.log(`emulator: protocol error: ${String(error)}`));
-    c.on("receiver_open", guard((ctx) => this.onClientSender(ctx)));
-    c.on("sender_open", guard((ctx) => this.onClientReceiver(ctx)));
-    c.on("message", guard((ctx) => this.onMessage(ctx)));
+    c.on(
+      "receiver_open",
+      guard((ctx) => this.onClientSender(ctx)),
+    );
+    c.on(
+      "sender_open",
+      guard((ctx) => this.onClientReceiver(ctx)),
+    );
+    c.on(
+      "message",
+      guard((ctx) => this.onMessage(ctx)),
+    );
     for (const kind of ["accepted", "released", "modified", "rejected"] as const) {
-      c.on(kind, guard((ctx) => (ctx.sender?.sbwRole as LinkRole | undefined)?.kind === "receive" && ctx.sender.sbwRole.delivery.settle(ctx.delivery, kind)));
+      c.on(
+        kind,
+        guard(
+          (ctx) =>
+            (ctx.sender?.sbwRole as LinkRole | undefined)?.kind === "receive" &&
+            ctx.sender.sbwRole.delivery.settle(ctx.delivery, kind),
+        ),
+      );
     }
-    c.on("sendable", guard((ctx) => this.pumpLink(ctx.sender)));
-    c.on("sender_draining", guard((ctx) => this.pumpLink(ctx.sender)));
-    c.on("sender_close", guard((ctx) => this.dropLink(ctx.sender)));
-    c.on("receiver_close", guard(() => undefined));
-    c.on("session_close", guard((ctx) => this.dropSession(ctx.session)));
+    c.on(
+      "sendable",
+      guard((ctx) => this.pumpLink(ctx.sender)),
+    );
+    c.on(
+      "sender_draining",
+      guard((ctx) => this.pumpLink(ctx.sender)),
+    );
+    c.on(
+      "sender_close",
+      guard((ctx) => this.dropLink(ctx.sender)),
+    );
+    c.on(
+      "receiver_close",
+      guard(() => undefined),
+    );
+    c.on(
+      "session_close",
+      guard((ctx) => this.dropSession(ctx.session)),
+    );
   }
 
   private state(connection: RheaConnection): ConnectionState {
@@ -153,7 +199,7 @@ export class AmqpServer {
   }
 
   private dropSession(session: RheaConnection): void {
-    for (const link of Object.values(session.links ?? {}) as RheaLink[]) this.dropLink(link);
+    for (const link of Object.values<RheaLink>(session.links ?? {})) this.dropLink(link);
   }
 
   private dropLink(link: RheaLink): void {
@@ -173,7 +219,7 @@ export class AmqpServer {
   }
 
   private refuse(link: RheaLink, error: unknown, asTarget: boolean): void {
-    if (asTarget) link.set_target(null as never);
+    if (asTarget) link.set_target(null);
     else link.local.attach.source = null;
     link.close(toAmqpError(error));
   }
@@ -183,7 +229,10 @@ export class AmqpServer {
     const path = audiencePath(address);
     const st = this.state(connection);
     for (const a of st.authorized) if (path === a || path.startsWith(`${a}/`)) return;
-    throw new BrokerError(Condition.unauthorized, `Unauthorized access. 'Send' or 'Listen' claim(s) are required for '${address}'.`);
+    throw new BrokerError(
+      Condition.unauthorized,
+      `Unauthorized access. 'Send' or 'Listen' claim(s) are required for '${address}'.`,
+    );
   }
 
   /** A client sender attached: CBS requests, management requests or messages to an entity. */
@@ -200,7 +249,10 @@ export class AmqpServer {
       } else {
         const target = this.o.namespace.resolve(address);
         if (target.kind !== "queue" && target.kind !== "topic") {
-          throw new BrokerError(Condition.notAllowed, `Cannot send to '${address}': only queues and topics accept messages.`);
+          throw new BrokerError(
+            Condition.notAllowed,
+            `Cannot send to '${address}': only queues and topics accept messages.`,
+          );
         }
         this.checkAuthorized(ctx.connection, address);
         link.local.attach.max_message_size = this.o.maxMessageSizeFor(address);
@@ -228,7 +280,11 @@ export class AmqpServer {
     let entity: Entity;
     try {
       const target = this.o.namespace.resolve(address);
-      if (!("entity" in target)) throw new BrokerError(Condition.notAllowed, `Cannot receive from topic '${address}'; receive from a subscription.`);
+      if (!("entity" in target))
+        throw new BrokerError(
+          Condition.notAllowed,
+          `Cannot receive from topic '${address}'; receive from a subscription.`,
+        );
       entity = target.entity;
       this.checkAuthorized(ctx.connection, address);
     } catch (error) {
@@ -243,14 +299,23 @@ export class AmqpServer {
     if (!wantsSession) {
       link.set_source(remote.source ?? {});
       if (entity.requiresSession) {
-        this.refuse(link, new BrokerError(Condition.notAllowed, `It is not possible for an entity that requires sessions to create a non-sessionful message receiver ('${address}').`), false);
+        this.refuse(
+          link,
+          new BrokerError(
+            Condition.notAllowed,
+            `It is not possible for an entity that requires sessions to create a non-sessionful message receiver ('${address}').`,
+          ),
+          false,
+        );
         return;
       }
       this.startDelivering(link, entity, undefined, receiveAndDelete);
       return;
     }
     const requested = filter["com.microsoft:session-filter"];
-    const timeoutMs = Number((remote.properties as Record<string, unknown> | undefined)?.["com.microsoft:timeout"] ?? 60_000);
+    const timeoutMs = Number(
+      (remote.properties as Record<string, unknown> | undefined)?.["com.microsoft:timeout"] ?? 60_000,
+    );
     this.sessions.accept({
       link,
       entity,
@@ -258,13 +323,20 @@ export class AmqpServer {
       timeoutMs,
       onGranted: (sessionId, lockedUntil) => {
         link.set_source({ ...remote.source, filter: { "com.microsoft:session-filter": sessionId } });
-        link.local.attach.properties = { "com.microsoft:locked-until-utc": types.wrap_long(dotnetTicks(lockedUntil)) };
+        link.local.attach.properties = {
+          "com.microsoft:locked-until-utc": types.wrap_long(dotnetTicks(lockedUntil)),
+        };
         return this.startDelivering(link, entity, sessionId, receiveAndDelete);
       },
     });
   }
 
-  private startDelivering(link: RheaLink, entity: Entity, sessionId: string | undefined, rnd: boolean): DeliveryLink {
+  private startDelivering(
+    link: RheaLink,
+    entity: Entity,
+    sessionId: string | undefined,
+    rnd: boolean,
+  ): DeliveryLink {
     const delivery = new DeliveryLink(link, entity, sessionId, rnd);
     link.sbwRole = { kind: "receive", delivery } satisfies LinkRole;
     this.state(link.connection).deliveryLinks.set(link.name, delivery);
@@ -282,11 +354,19 @@ export class AmqpServer {
     } else if (role?.kind === "management") {
       this.onManagement(ctx, role.target);
     } else {
-      ctx.delivery.reject({ condition: Condition.notAllowed, description: "This link does not accept messages." });
+      ctx.delivery.reject({
+        condition: Condition.notAllowed,
+        description: "This link does not accept messages.",
+      });
     }
   }
 
-  private reply(ctx: RheaContext, request: AmqpMessage, props: Record<string, unknown>, body?: unknown): void {
+  private reply(
+    ctx: RheaContext,
+    request: AmqpMessage,
+    props: Record<string, unknown>,
+    body?: unknown,
+  ): void {
     ctx.delivery.accept();
     const replyTo = request.reply_to;
     const link = replyTo === undefined ? undefined : this.state(ctx.connection).replyLinks.get(replyTo);
@@ -299,17 +379,25 @@ export class AmqpServer {
   private onPutToken(ctx: RheaContext): void {
     const request = ctx.message as AmqpMessage;
     const app = request.application_properties ?? {};
-    const audience = String(app.name ?? "");
+    const audience = text(app.name);
     const status = (code: number, description: string, condition?: string): Record<string, unknown> => ({
       "status-code": types.wrap_int(code),
       "status-description": description,
       ...(condition ? { "error-condition": condition } : {}),
     });
     try {
-      if (app.operation !== "put-token") throw new BrokerError(Condition.notImplemented, `Unsupported CBS operation '${String(app.operation)}'.`);
+      if (app.operation !== "put-token")
+        throw new BrokerError(
+          Condition.notImplemented,
+          `Unsupported CBS operation '${String(app.operation)}'.`,
+        );
       const path = audiencePath(audience);
       if (path !== "") this.o.namespace.resolve(path);
-      const verdict = verifyToken({ audience, type: String(app.type ?? ""), token: String(request.body ?? "") }, this.o.sasKeys, this.o.clock);
+      const verdict = verifyToken(
+        { audience, type: text(app.type), token: text(request.body) },
+        this.o.sasKeys,
+        this.o.clock,
+      );
       if (!verdict.ok) {
         this.reply(ctx, request, status(401, verdict.reason, Condition.unauthorized));
         return;
@@ -326,23 +414,48 @@ export class AmqpServer {
     const request = ctx.message as AmqpMessage;
     const app = request.application_properties ?? {};
     const linkName = app["associated-link-name"];
-    const owner = typeof linkName === "string" ? this.state(ctx.connection).deliveryLinks.get(linkName)?.owner : undefined;
+    const owner =
+      typeof linkName === "string"
+        ? this.state(ctx.connection).deliveryLinks.get(linkName)?.owner
+        : undefined;
     try {
       const body = request.body;
-      if (body !== undefined && body !== null && (typeof body !== "object" || Array.isArray(body) || Buffer.isBuffer(body))) {
+      if (
+        body !== undefined &&
+        body !== null &&
+        (typeof body !== "object" || Array.isArray(body) || Buffer.isBuffer(body))
+      ) {
         throw new BrokerError(Condition.argumentError, "The request body must be a map.");
       }
       const result = handleManagement(this.o.namespace, target, {
-        operation: String(app.operation ?? ""),
+        operation: text(app.operation),
         body: (body ?? {}) as Record<string, unknown>,
         owner,
       });
-      this.reply(ctx, request, { statusCode: types.wrap_int(result.status), statusDescription: result.status === 204 ? "No Content" : "OK" }, result.body);
+      this.reply(
+        ctx,
+        request,
+        {
+          statusCode: types.wrap_int(result.status),
+          statusDescription: result.status === 204 ? "No Content" : "OK",
+        },
+        result.body,
+      );
     } catch (error) {
-      const e = isBrokerError(error) ? error : new BrokerError(Condition.internal, error instanceof Error ? error.message : String(error));
-      this.reply(ctx, request, { statusCode: types.wrap_int(e.statusCode), statusDescription: e.message, errorCondition: e.condition });
+      const e = isBrokerError(error)
+        ? error
+        : new BrokerError(Condition.internal, error instanceof Error ? error.message : String(error));
+      this.reply(ctx, request, {
+        statusCode: types.wrap_int(e.statusCode),
+        statusDescription: e.message,
+        errorCondition: e.condition,
+      });
     }
   }
+}
+
+function text(v: unknown): string {
+  return typeof v === "string" ? v : "";
 }
 
 const TICKS_AT_EPOCH = 621_355_968_000_000_000n;

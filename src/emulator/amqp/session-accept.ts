@@ -38,10 +38,16 @@ export class SessionAcceptor {
       if (this.waiting.get(req.link)?.req === req && this.tryGrant(req)) this.stopWaiting(req.link);
     };
     // The wait is protocol time, not broker time, so it runs on real timers even under a ManualClock.
-    const timer = setTimeout(() => {
-      this.stopWaiting(req.link);
-      refuse(req.link, new BrokerError(Condition.timeout, "No session is available (the operation timed out)."));
-    }, Math.max(0, Math.min(req.timeoutMs, 60_000)));
+    const timer = setTimeout(
+      () => {
+        this.stopWaiting(req.link);
+        refuse(
+          req.link,
+          new BrokerError(Condition.timeout, "No session is available (the operation timed out)."),
+        );
+      },
+      Math.max(0, Math.min(req.timeoutMs, 60_000)),
+    );
     this.waiting.set(req.link, { req, timer, retry });
     req.entity.waiters.add(retry);
   }

@@ -167,8 +167,7 @@ export class Entity {
         idle += 1;
         continue;
       }
-        const queue =
-        target.sessionId === undefined ? this.ready : this.sessions.get(target.sessionId)?.ready;
+      const queue = target.sessionId === undefined ? this.ready : this.sessions.get(target.sessionId)?.ready;
       const m = queue?.take(this.isReady);
       if (m === undefined) {
         idle += 1;
@@ -265,7 +264,10 @@ export class Entity {
   /** dead-letter: moves the message to the DLQ with reason and description. */
   deadLetterLocked(token: string, info: DeadLetterInfo): void {
     if (this.kind === "deadletter" || this.kind === "transfer-deadletter") {
-      throw new BrokerError(Condition.notAllowed, "A message in a dead-letter queue cannot be dead-lettered.");
+      throw new BrokerError(
+        Condition.notAllowed,
+        "A message in a dead-letter queue cannot be dead-lettered.",
+      );
     }
     this.deadLetter(this.locked(token), info);
   }
@@ -320,14 +322,28 @@ export class Entity {
   // ---- deferred, scheduled and peeked messages ---------------------------------------------
 
   /** receive-by-sequence-number: only deferred messages qualify (message-not-found otherwise). */
-  receiveDeferred(seqs: readonly number[], sessionId: string | undefined, deleteNow: boolean): StoredMessage[] {
+  receiveDeferred(
+    seqs: readonly number[],
+    sessionId: string | undefined,
+    deleteNow: boolean,
+  ): StoredMessage[] {
     const found = seqs.map((seq) => {
       const m = this.messages.get(seq);
-      if (m === undefined || m.state !== "deferred" || (sessionId !== undefined && m.sessionId !== sessionId)) {
-        throw new BrokerError(Condition.messageNotFound, `Failed to retrieve the message with sequence number ${seq}.`);
+      if (
+        m === undefined ||
+        m.state !== "deferred" ||
+        (sessionId !== undefined && m.sessionId !== sessionId)
+      ) {
+        throw new BrokerError(
+          Condition.messageNotFound,
+          `Failed to retrieve the message with sequence number ${seq}.`,
+        );
       }
       if (m.lockToken !== undefined && this.locks.get(m.lockToken) === m && m.lockedUntil > this.now()) {
-        throw new BrokerError(Condition.messageNotFound, `The message with sequence number ${seq} is locked.`);
+        throw new BrokerError(
+          Condition.messageNotFound,
+          `The message with sequence number ${seq} is locked.`,
+        );
       }
       return m;
     });
@@ -415,7 +431,10 @@ export class Entity {
 
   private expire(m: StoredMessage): void {
     if (this.settings.deadLetteringOnMessageExpiration) {
-      this.deadLetter(m, { reason: "TTLExpiredException", description: "The message expired and was dead lettered." });
+      this.deadLetter(m, {
+        reason: "TTLExpiredException",
+        description: "The message expired and was dead lettered.",
+      });
     } else {
       this.remove(m);
     }
@@ -431,7 +450,9 @@ export class Entity {
   acceptSession(sessionId: string | undefined, owner: object): SessionSlot | undefined {
     this.expireDue();
     const slot =
-      sessionId !== undefined ? this.sessions.slot(sessionId) : this.sessions.nextAvailable((s) => s.ready.hasReady(this.isReady));
+      sessionId !== undefined
+        ? this.sessions.slot(sessionId)
+        : this.sessions.nextAvailable((s) => s.ready.hasReady(this.isReady));
     if (slot === undefined) return undefined;
     if (slot.owner !== undefined && slot.owner !== owner && slot.lockedUntil > this.now()) {
       throw new BrokerError(
@@ -447,8 +468,16 @@ export class Entity {
   /** The session lock held by `owner`, or session-lock-lost. */
   heldSession(sessionId: string, owner: object | undefined): SessionSlot {
     const slot = this.sessions.get(sessionId);
-    if (slot === undefined || slot.owner === undefined || (owner !== undefined && slot.owner !== owner) || slot.lockedUntil <= this.now()) {
-      throw new BrokerError(Condition.sessionLockLost, `The session lock on '${sessionId}' was lost or is held by another receiver.`);
+    if (
+      slot === undefined ||
+      slot.owner === undefined ||
+      (owner !== undefined && slot.owner !== owner) ||
+      slot.lockedUntil <= this.now()
+    ) {
+      throw new BrokerError(
+        Condition.sessionLockLost,
+        `The session lock on '${sessionId}' was lost or is held by another receiver.`,
+      );
     }
     return slot;
   }

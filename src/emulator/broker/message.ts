@@ -47,7 +47,11 @@ export function bareSections(encoded: Buffer): Buffer {
     const start = reader.position;
     const section = reader.read();
     const code = Number(section.descriptor?.value);
-    if (code !== SECTION.header && code !== SECTION.deliveryAnnotations && code !== SECTION.messageAnnotations) {
+    if (
+      code !== SECTION.header &&
+      code !== SECTION.deliveryAnnotations &&
+      code !== SECTION.messageAnnotations
+    ) {
       keep.push(encoded.subarray(start, reader.position));
     }
   }
@@ -95,7 +99,9 @@ export function encodeForDelivery(m: StoredMessage, extra: Record<string, unknow
   annotations["x-opt-enqueued-time"] = types.wrap_timestamp(m.enqueuedAt);
   if (m.deadLetterSource !== undefined) annotations["x-opt-deadletter-source"] = m.deadLetterSource;
   for (const [k, v] of Object.entries(extra)) annotations[k] = wrapAnnotationValue(k, v);
-  writer.write(types.described_nc(types.wrap_ulong(SECTION.messageAnnotations), types.wrap_symbolic_map(annotations)));
+  writer.write(
+    types.described_nc(types.wrap_ulong(SECTION.messageAnnotations), types.wrap_symbolic_map(annotations)),
+  );
   return Buffer.concat([writer.toBuffer(), m.rest]);
 }
 

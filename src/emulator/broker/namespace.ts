@@ -54,7 +54,12 @@ export interface Topic {
 export type Resolved =
   | { readonly kind: "queue"; readonly queue: Queue; readonly entity: Entity }
   | { readonly kind: "topic"; readonly topic: Topic }
-  | { readonly kind: "subscription"; readonly topic: Topic; readonly subscription: Subscription; readonly entity: Entity }
+  | {
+      readonly kind: "subscription";
+      readonly topic: Topic;
+      readonly subscription: Subscription;
+      readonly entity: Entity;
+    }
   | { readonly kind: "deadletter"; readonly entity: Entity };
 
 /** An incoming message: decoded, and the encoded bytes when the client sent them in a batch. */
@@ -92,9 +97,17 @@ export class Namespace {
   createQueue(spec: QueueSpec): Queue {
     const key = spec.name.toLowerCase();
     if (this.queues.has(key) || this.topics.has(key)) {
-      throw new BrokerError(Condition.entityAlreadyExists, `The messaging entity '${spec.name}' already exists.`);
+      throw new BrokerError(
+        Condition.entityAlreadyExists,
+        `The messaging entity '${spec.name}' already exists.`,
+      );
     }
-    const q: Queue = { spec, entity: this.receivable("queue", spec.name, spec), dedup: new DuplicateWindow(), nextSeq: 1 };
+    const q: Queue = {
+      spec,
+      entity: this.receivable("queue", spec.name, spec),
+      dedup: new DuplicateWindow(),
+      nextSeq: 1,
+    };
     this.queues.set(key, q);
     return q;
   }
@@ -102,7 +115,10 @@ export class Namespace {
   createTopic(spec: TopicSpec): Topic {
     const key = spec.name.toLowerCase();
     if (this.queues.has(key) || this.topics.has(key)) {
-      throw new BrokerError(Condition.entityAlreadyExists, `The messaging entity '${spec.name}' already exists.`);
+      throw new BrokerError(
+        Condition.entityAlreadyExists,
+        `The messaging entity '${spec.name}' already exists.`,
+      );
     }
     const topic: Topic = {
       spec,
@@ -121,10 +137,17 @@ export class Namespace {
   createSubscription(topic: Topic, spec: SubscriptionSpec): Subscription {
     const key = spec.name.toLowerCase();
     if (topic.subscriptions.has(key)) {
-      throw new BrokerError(Condition.entityAlreadyExists, `The messaging entity '${topic.spec.name}/Subscriptions/${spec.name}' already exists.`);
+      throw new BrokerError(
+        Condition.entityAlreadyExists,
+        `The messaging entity '${topic.spec.name}/Subscriptions/${spec.name}' already exists.`,
+      );
     }
     const path = `${topic.spec.name}/Subscriptions/${spec.name}`;
-    const sub: Subscription = { spec, entity: this.receivable("subscription", path, spec), rules: compileRules(spec.rules) };
+    const sub: Subscription = {
+      spec,
+      entity: this.receivable("subscription", path, spec),
+      rules: compileRules(spec.rules),
+    };
     topic.subscriptions.set(key, sub);
     return sub;
   }
@@ -133,7 +156,12 @@ export class Namespace {
     const entity = new Entity(kind, path, settings, this.ctx);
     const dlqSettings: ReceivableSettings = { ...settings, requiresSession: false, forwardTo: undefined };
     entity.deadLetterQueue = new Entity("deadletter", `${path}/$DeadLetterQueue`, dlqSettings, this.ctx);
-    entity.transferDeadLetterQueue = new Entity("transfer-deadletter", `${path}/$Transfer/$DeadLetterQueue`, dlqSettings, this.ctx);
+    entity.transferDeadLetterQueue = new Entity(
+      "transfer-deadletter",
+      `${path}/$Transfer/$DeadLetterQueue`,
+      dlqSettings,
+      this.ctx,
+    );
     return entity;
   }
 
@@ -149,7 +177,8 @@ export class Namespace {
     const withSub = (entity: Entity, rest: string[]): Entity => {
       if (rest.length === 0) return entity;
       if (rest.length === 1 && rest[0] === "$deadletterqueue") return entity.deadLetterQueue!;
-      if (rest.length === 2 && rest[0] === "$transfer" && rest[1] === "$deadletterqueue") return entity.transferDeadLetterQueue!;
+      if (rest.length === 2 && rest[0] === "$transfer" && rest[1] === "$deadletterqueue")
+        return entity.transferDeadLetterQueue!;
       throw notFound();
     };
     const queue = this.queues.get(lower[0] ?? "");
@@ -173,10 +202,18 @@ export class Namespace {
    * Sends messages to a queue or topic. All are checked before any is stored, so a batch is
    * accepted or refused whole. Returns the sequence numbers of scheduled messages.
    */
-  send(address: string, messages: readonly Incoming[], scheduleAt?: readonly number[], maxSize?: number): number[] {
+  send(
+    address: string,
+    messages: readonly Incoming[],
+    scheduleAt?: readonly number[],
+    maxSize?: number,
+  ): number[] {
     const target = this.resolve(address);
     if (target.kind !== "queue" && target.kind !== "topic") {
-      throw new BrokerError(Condition.notAllowed, `Cannot send to '${address}': only queues and topics accept messages.`);
+      throw new BrokerError(
+        Condition.notAllowed,
+        `Cannot send to '${address}': only queues and topics accept messages.`,
+      );
     }
     const spec = target.kind === "queue" ? target.queue.spec : target.topic.spec;
     const limit = maxSize ?? spec.maxMessageSizeBytes;
@@ -209,7 +246,10 @@ export class Namespace {
     const now = this.clock.now();
     const spec = target.spec;
     const messageId = ensureMessageId(m);
-    if (spec.requiresDuplicateDetection && target.dedup.seen(messageId, now, spec.duplicateDetectionWindowMs)) {
+    if (
+      spec.requiresDuplicateDetection &&
+      target.dedup.seen(messageId, now, spec.duplicateDetectionWindowMs)
+    ) {
       return 0; // Absorbed, as the service does: the send succeeds and nothing is stored.
     }
     const seq = target.nextSeq++;
@@ -239,7 +279,11 @@ export class Namespace {
     const rest = bareOf(m);
     const ttlFromHeader = typeof d.header?.ttl === "number" && d.header.ttl > 0 ? d.header.ttl : undefined;
     const ttlMs =
-      ttlFromHeader === undefined ? defaultTtl : defaultTtl === undefined ? ttlFromHeader : Math.min(ttlFromHeader, defaultTtl);
+      ttlFromHeader === undefined
+        ? defaultTtl
+        : defaultTtl === undefined
+          ? ttlFromHeader
+          : Math.min(ttlFromHeader, defaultTtl);
     const enqueuedAt = scheduledAt ?? now;
     const annotations = d.message_annotations;
     return {
@@ -247,7 +291,8 @@ export class Namespace {
       order: 0,
       messageId: messageIdString(d.message_id),
       sessionId: d.group_id,
-      header: d.header === undefined ? undefined : { ...d.header, delivery_count: undefined as unknown as number },
+      header:
+        d.header === undefined ? undefined : { ...d.header, delivery_count: undefined as unknown as number },
       annotations: annotations && Object.keys(annotations).length > 0 ? annotations : undefined,
       rest,
       size: rest.length,
@@ -363,7 +408,8 @@ export class Namespace {
     };
     for (const q of this.queues.values()) add(q.spec.name, "queue", q.entity);
     for (const t of this.topics.values()) {
-      for (const s of t.subscriptions.values()) add(`${t.spec.name}/Subscriptions/${s.spec.name}`, "subscription", s.entity);
+      for (const s of t.subscriptions.values())
+        add(`${t.spec.name}/Subscriptions/${s.spec.name}`, "subscription", s.entity);
     }
     const topics = [...this.topics.values()].map((t) => ({ name: t.spec.name, scheduled: t.scheduled.size }));
     return { entities, topics, connections };
@@ -412,6 +458,7 @@ function decodeStored(m: StoredMessage): AmqpMessage {
   const d = decodeBare(m.rest);
   if (m.header) d.header = { ...m.header };
   if (m.annotations) d.message_annotations = { ...m.annotations };
-  if (m.deadLetterSource !== undefined) d.message_annotations = { ...d.message_annotations, "x-opt-deadletter-source": m.deadLetterSource };
+  if (m.deadLetterSource !== undefined)
+    d.message_annotations = { ...d.message_annotations, "x-opt-deadletter-source": m.deadLetterSource };
   return d;
 }

@@ -55,10 +55,17 @@ const SYSTEM_FIELDS: ReadonlyArray<readonly [string, keyof AmqpMessage]> = [
 
 function sqlValue(v: unknown): SqlValue | undefined {
   if (v === undefined) return undefined;
-  if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean" || v instanceof Date) return v;
+  if (
+    v === null ||
+    typeof v === "string" ||
+    typeof v === "number" ||
+    typeof v === "boolean" ||
+    v instanceof Date
+  )
+    return v;
   if (typeof v === "bigint") return Number(v);
   if (Buffer.isBuffer(v)) return v.toString("hex");
-  return String(v);
+  return JSON.stringify(v);
 }
 
 export function toFilterable(d: AmqpMessage, seq: number, enqueuedAt: number): FilterableMessage {
@@ -91,7 +98,12 @@ function applyAction(d: AmqpMessage, action: SqlRuleAction, seq: number, enqueue
 }
 
 /** The copies a subscription admits: none, the message itself, or one per matching action rule. */
-export function admit(rules: readonly CompiledRule[], d: AmqpMessage, seq: number, enqueuedAt: number): AmqpMessage[] {
+export function admit(
+  rules: readonly CompiledRule[],
+  d: AmqpMessage,
+  seq: number,
+  enqueuedAt: number,
+): AmqpMessage[] {
   const f = toFilterable(d, seq, enqueuedAt);
   const matching = rules.filter((r) => r.matches(f));
   if (matching.length === 0) return [];

@@ -5,9 +5,10 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Topology } from "../topology.js";
-import { CHILD_NAME_MAX, NameScope, readEntityName, readName, readQueue, readTopic } from "./entities.js";
+import { readEntityName, readQueue, readTopic } from "./entities.js";
 import { EmulatorConfigError } from "./errors.js";
 import { child, fail, get, item, listNames, readArray, readObject, readString, ROOT_PATH } from "./json.js";
+import { CHILD_NAME_MAX, NameScope, readName } from "./names.js";
 import { AZURE_LIMITS, OFFICIAL_LIMITS, type ConfigLimits } from "./limits.js";
 
 export interface LoadConfigOptions {

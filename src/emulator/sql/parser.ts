@@ -37,18 +37,19 @@ const MAX_DEPTH = 256;
 export class Parser {
   readonly source: string;
   private readonly tokens: readonly Token[];
+  /** Returned for any lookahead past the end, so peeking is total. */
+  private readonly eof: Token;
   private index = 0;
   private depth = 0;
 
   constructor(source: string) {
     this.source = source;
     this.tokens = tokenize(source);
+    this.eof = { kind: "eof", pos: source.length, text: "" };
   }
 
   peek(offset = 0): Token {
-    // The eof token is always last, so clamping keeps lookahead total.
-    const last = this.tokens.length - 1;
-    return this.tokens[Math.min(this.index + offset, last)] ?? this.tokens[last]!;
+    return this.tokens[this.index + offset] ?? this.eof;
   }
 
   next(): Token {

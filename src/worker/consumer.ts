@@ -1,0 +1,259 @@
+/**
+ * The consumer of one plain (session-less) subscription.
+ *
+ * Intake is the SDK's streaming receiver (`subscribe`, peek-lock, `autoCompleteMessages: false`,
+ * `maxConcurrentCalls` = the subscription's concurrency): it keeps exactly `concurrency` credits
+ * out and adds one back when a `processMessage` call returns, so the SDK itself bounds the handlers
+ * in flight. (A `receiveMessages` loop was the alternative; it holds a partial batch up to 1 s
+ * after its first message, which costs latency at low load.) The SDK's lock auto-renewal is off:
+ * ./lockRenewal.ts renews while the handler runs.
+ *
+ * Per delivery, top to bottom: received → (draining? abandon) → renew lock → dispatch → policy →
+ * settle. A `retry` schedules a copy of the message on the topic (`sbw-replay-to` routes it back to
+ * this subscription only, `sbw-attempt` carries the count) and then completes the original, so a
+ * waiting retry holds no concurrency slot and no lock. Schedule-then-complete: if the process dies
+ * in between, the original is redelivered and may run again while the copy is also pending, at
+ * least once, never lost; the copy's deterministic MessageId lets duplicate detection drop the
+ * second copy the redelivered original would schedule.
+ *
+ * INVARIANT: every received message is settled exactly once (the `settled` flag is set before the
+ * settle call), or, if settling fails (lock already lost, connection gone), its lock is left to
+ * expire on purpose and the broker redelivers it (MaxDeliveryCount stays the backstop).
+ */
+import type {
+  ServiceBusClient,
+  ServiceBusReceivedMessage,
+  ServiceBusReceiver,
+  ServiceBusSender,
+} from "@azure/service-bus";
+import type { DispatchTarget } from "./dispatch.js";
+import { dispatch } from "./dispatch.js";
+import { DrainTimeoutError } from "./errors.js";
+import type { LockRenewal } from "./lockRenewal.js";
+import { isLockLost, startLockRenewal } from "./lockRenewal.js";
+import type { DeliveryEvent, WorkerObserver } from "./observer.js";
+import type { Settlement } from "./policy.js";
+import { decideSettlement } from "./policy.js";
+import { attemptOf, messageIdText, retryCopy } from "./properties.js";
+import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
+
+export interface ConsumerOptions {
+  readonly client: ServiceBusClient;
+  readonly target: DispatchTarget;
+  readonly observer: Required<WorkerObserver>;
+  readonly maxLockRenewalMs: number;
+  readonly livenessTimeoutMs: number;
+  readonly random?: () => number;
+}
+
+/** One message being handled: its abort controller and whether it has been settled. */
+interface Delivery {
+  readonly message: ServiceBusReceivedMessage;
+  readonly event: DeliveryEvent;
+  readonly controller: AbortController;
+  readonly startedAt: number;
+  settled: boolean;
+  renewal?: LockRenewal;
+}
+
+export class SubscriptionConsumer implements ReceiveLoop {
+  readonly key: string;
+  private receiver: ServiceBusReceiver | undefined;
+  private sender: ServiceBusSender | undefined;
+  private subscription: { close(): Promise<void> } | undefined;
+  private readonly inFlight = new Set<Delivery>();
+  private idleWaiters: (() => void)[] = [];
+  private draining = false;
+  private connected = false;
+  private failingSince: number | undefined;
+
+  constructor(private readonly options: ConsumerOptions) {
+    this.key = options.target.binding.key;
+  }
+
+  start(): Promise<void> {
+    const { client, target } = this.options;
+    const { topic, subscription, policy } = target.binding;
+    this.receiver = client.createReceiver(topic, subscription, {
+      receiveMode: "peekLock",
+      maxAutoLockRenewalDurationInMs: 0,
+      skipParsingBodyAsJson: true,
+    });
+    this.sender = client.createSender(topic);
+    this.subscription = this.receiver.subscribe(
+      {
+        processMessage: (message) => this.process(message),
+        processError: async (args) => this.onReceiveError(args.error, args.errorSource),
+        postInitialize: async () => {
+          this.connected = true;
+          this.failingSince = undefined;
+          return Promise.resolve();
+        },
+      },
+      { autoCompleteMessages: false, maxConcurrentCalls: policy.concurrency },
+    );
+    target.log.info({ subscription: this.key, concurrency: policy.concurrency }, "consumer started");
+    return Promise.resolve();
+  }
+
+  /** Called by the SDK for each message; never throws (a throw would make the SDK abandon). */
+  private async process(message: ServiceBusReceivedMessage): Promise<void> {
+    const { target, observer } = this.options;
+    const attempt = attemptOf(message);
+    const delivery: Delivery = {
+      message,
+      event: {
+        topic: target.binding.topic,
+        subscription: target.binding.subscription,
+        messageId: messageIdText(message.messageId),
+        sessionId: message.sessionId,
+        subject: message.subject,
+        attempt,
+        deliveryCount: message.deliveryCount ?? 0,
+      },
+      controller: new AbortController(),
+      startedAt: Date.now(),
+      settled: false,
+    };
+    this.connected = true;
+    this.failingSince = undefined;
+    this.inFlight.add(delivery);
+    try {
+      // Arrived while the drain was stopping intake: hand it straight back.
+      if (this.draining) return await this.settle(delivery, { kind: "abandon" });
+
+      delivery.renewal = startLockRenewal({
+        lockedUntil: () => message.lockedUntilUtc,
+        renew: () => this.receiver!.renewMessageLock(message),
+        maxRenewalMs: this.options.maxLockRenewalMs,
+        onRenewed: () => observer.lockRenewed({ subscription: this.key, lock: "message", id: delivery.event.messageId }),
+        onLost: () => {
+          observer.lockLost({ subscription: this.key, lock: "message", id: delivery.event.messageId });
+          delivery.controller.abort(new Error("message lock lost"));
+        },
+        onError: (error) => target.log.warn({ err: error, messageId: delivery.event.messageId }, "lock renewal failed"),
+      });
+
+      observer.handlerStarted(delivery.event);
+      const outcome = await dispatch(target, { message, attempt, signal: delivery.controller.signal });
+      const settlement = decideSettlement({
+        outcome,
+        attempt,
+        handler: `${this.key}/${message.subject ?? ""}`,
+        policy: target.binding.policy,
+        ...(this.options.random ? { random: this.options.random } : {}),
+      });
+      if (delivery.renewal.lost.aborted) {
+        // The broker has already taken the message back; settling would fail. Leave it.
+        target.log.warn({ messageId: delivery.event.messageId }, "lock lost during handler; not settling");
+        delivery.settled = true;
+        return;
+      }
+      if (outcome.kind === "failed") {
+        target.log.warn({ err: outcome.error, messageId: delivery.event.messageId, attempt }, "handler failed");
+      }
+      await this.settle(delivery, settlement);
+    } finally {
+      delivery.renewal?.stop();
+      this.inFlight.delete(delivery);
+      if (this.inFlight.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  /** Carries out a settlement once; failures leave the lock to expire (see the invariant above). */
+  private async settle(delivery: Delivery, settlement: Settlement): Promise<void> {
+    if (delivery.settled) return;
+    delivery.settled = true;
+    const receiver = this.receiver!;
+    const { message, event } = delivery;
+    try {
+      switch (settlement.kind) {
+        case "complete":
+          await receiver.completeMessage(message);
+          break;
+        case "abandon":
+          await receiver.abandonMessage(message);
+          break;
+        case "deadLetter":
+          await receiver.deadLetterMessage(message, {
+            deadLetterReason: settlement.reason,
+            deadLetterErrorDescription: settlement.description,
+          });
+          break;
+        case "retry": {
+          const at = new Date(Date.now() + settlement.delayMs);
+          try {
+            await this.sender!.scheduleMessages(retryCopy(message, event.subscription, settlement.nextAttempt, at), at);
+          } catch (error) {
+            // Could not schedule the copy: give the message back to the broker instead (redelivered
+            // at once, delivery count + 1, so the attempt still counts).
+            this.options.target.log.error({ err: error, messageId: event.messageId }, "scheduling retry failed; abandoning");
+            await receiver.abandonMessage(message);
+            settlement = { kind: "abandon" };
+            break;
+          }
+          await receiver.completeMessage(message);
+          break;
+        }
+      }
+      this.options.observer.settled({ ...event, settlement, durationMs: Date.now() - delivery.startedAt });
+    } catch (error) {
+      const level = isLockLost(error) ? "warn" : "error";
+      this.options.target.log[level](
+        { err: error, messageId: event.messageId, settlement: settlement.kind },
+        "settlement failed; the lock will expire and the broker redelivers",
+      );
+      this.options.observer.settleFailed({ ...event, error });
+    }
+  }
+
+  private onReceiveError(error: unknown, source: string): Promise<void> {
+    if (this.draining && source === "receive") return Promise.resolve();
+    this.failingSince ??= Date.now();
+    this.options.target.log.warn({ err: error, subscription: this.key, source }, "receive error");
+    this.options.observer.receiveError({ subscription: this.key, error });
+    return Promise.resolve();
+  }
+
+  async stopIntake(): Promise<void> {
+    this.draining = true;
+    await this.subscription?.close();
+  }
+
+  /** Waits for in-flight handlers up to `timeoutMs`; then aborts them and abandons what is unsettled. */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        new Promise<true>((resolve) => this.idleWaiters.push(() => resolve(true))),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) {
+        const reason = new DrainTimeoutError();
+        const unsettled = [...this.inFlight].filter((d) => !d.settled);
+        this.options.target.log.warn({ subscription: this.key, unsettled: unsettled.length }, "drain timeout; abandoning");
+        for (const delivery of unsettled) delivery.controller.abort(reason);
+        await Promise.all(unsettled.map((d) => this.settle(d, { kind: "abandon" })));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.draining = true;
+    await this.subscription?.close();
+    await this.sender?.close();
+    await this.receiver?.close();
+  }
+
+  health(now: number): LoopHealth {
+    const wedged = this.failingSince !== undefined && now - this.failingSince > this.options.livenessTimeoutMs;
+    return {
+      key: this.key,
+      connected: this.connected,
+      wedged,
+      inFlight: this.inFlight.size,
+      ...(wedged ? { detail: `receive failing since ${new Date(this.failingSince!).toISOString()}` } : {}),
+    };
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * From a received message to an `Outcome`: find the handler, decode and validate the body, build
+ * the handler context, run the handler. No settlement happens here (that is the consumers' job,
+ * driven by the pure policy in ./policy.ts), so both consumers share this one path.
+ */
+import type { ServiceBusReceivedMessage } from "@azure/service-bus";
+import type { Logger } from "pino";
+import type { AnyHandler, HandlerContext, HandlerRegistry, MessageMetadata, SessionAccess } from "../handlers/registry.js";
+import type { Publisher } from "../publisher/index.js";
+import type { AnyTopicDefinition } from "../topics/dsl.js";
+import type { SubscriptionBinding } from "./config.js";
+import type { Outcome } from "./policy.js";
+import { messageIdText, PROPERTY } from "./properties.js";
+
+/** What a consumer needs to dispatch messages of one subscription. */
+export interface DispatchTarget {
+  readonly binding: SubscriptionBinding;
+  readonly topic: AnyTopicDefinition;
+  readonly registry: HandlerRegistry;
+  readonly publisher: Publisher<Readonly<Record<string, AnyTopicDefinition>>>;
+  readonly log: Logger;
+}
+
+export interface DispatchInput {
+  readonly message: ServiceBusReceivedMessage;
+  readonly attempt: number;
+  /** Aborted when the worker stops waiting for this handler. */
+  readonly signal: AbortSignal;
+  readonly session?: SessionAccess<unknown>;
+}
+
+export function metadataOf(message: ServiceBusReceivedMessage): MessageMetadata {
+  const props = message.applicationProperties ?? {};
+  const causation = props[PROPERTY.causationId];
+  return {
+    messageId: messageIdText(message.messageId),
+    correlationId: message.correlationId === undefined ? undefined : String(message.correlationId as string | number),
+    causationId: typeof causation === "string" ? causation : undefined,
+    sessionId: message.sessionId,
+    deliveryCount: message.deliveryCount ?? 0,
+    enqueuedTimeUtc: message.enqueuedTimeUtc,
+    subject: message.subject ?? "",
+    applicationProperties: props,
+  };
+}
+
+/** The body as JSON: a Buffer (data section, what publishers send) or an already-decoded value. */
+function decodeBody(body: unknown): { ok: true; value: unknown } | { ok: false; detail: string } {
+  if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
+    try {
+      return { ok: true, value: JSON.parse(Buffer.from(body).toString("utf8")) as unknown };
+    } catch (error) {
+      return { ok: false, detail: `body is not JSON: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+  return { ok: true, value: body };
+}
+
+/** Resolves with the handler's result, or as soon as `signal` aborts (a hung handler is left behind). */
+function runUntilAborted(handler: AnyHandler, payload: unknown, ctx: Parameters<AnyHandler>[1]): Promise<Outcome> {
+  const { signal } = ctx;
+  return new Promise<Outcome>((resolve) => {
+    const onAbort = (): void => resolve({ kind: "interrupted" });
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    let running: Promise<void>;
+    try {
+      running = handler(payload, ctx);
+    } catch (error) {
+      running = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    running.then(
+      () => resolve({ kind: "success" }),
+      // A handler that fails *because* it was aborted was interrupted, not failed: no retry copy.
+      (error: unknown) => resolve(signal.aborted ? { kind: "interrupted" } : { kind: "failed", error }),
+    );
+    void running.finally(() => signal.removeEventListener("abort", onAbort)).catch(() => {});
+  });
+}
+
+export async function dispatch(target: DispatchTarget, input: DispatchInput): Promise<Outcome> {
+  const { binding, topic, registry } = target;
+  const { message, attempt, signal } = input;
+  const subject = message.subject;
+  const handler = registry.lookup(binding.topic, binding.subscription, subject);
+  const contract = subject === undefined ? undefined : topic.messages[subject];
+  if (!handler || !contract) return { kind: "noHandler", subject };
+
+  const decoded = decodeBody(message.body);
+  if (!decoded.ok) return { kind: "invalidBody", detail: decoded.detail };
+  const parsed = contract.safeParse(decoded.value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    return { kind: "invalidBody", detail: `${subject} contract: ${issues}` };
+  }
+
+  const metadata = metadataOf(message);
+  const log = target.log.child({
+    messageId: metadata.messageId,
+    subject,
+    attempt,
+    ...(metadata.sessionId !== undefined ? { sessionId: metadata.sessionId } : {}),
+  });
+  const ctx: HandlerContext & { session?: SessionAccess<unknown> } = {
+    log,
+    topic: binding.topic,
+    subscription: binding.subscription,
+    message: metadata,
+    attempt,
+    signal,
+    publish: (toTopic, toSubject, payload, options) =>
+      target.publisher.publish(toTopic, toSubject, payload, {
+        ...options,
+        correlationId: options?.correlationId ?? metadata.correlationId ?? metadata.messageId,
+        applicationProperties: { ...options?.applicationProperties, [PROPERTY.causationId]: metadata.messageId },
+      }),
+    ...(input.session ? { session: input.session } : {}),
+  };
+  return runUntilAborted(handler, parsed.data, ctx);
+}

@@ -1,0 +1,90 @@
+/**
+ * Lock renewal for one message lock or one session lock, while a handler runs (or a session is
+ * held). The SDK's own auto-renewal is switched off (`maxAutoLockRenewalDurationInMs: 0`) so the
+ * worker decides: issue 4 gates this on heartbeats and stall detection.
+ *
+ * Timing follows the SDK: renew when `min(remaining / 2, 10 s)` is left. A renewal that fails with
+ * `MessageLockLost`/`SessionLockLost` aborts `lost` at once and stops; any other failure is retried
+ * after a second while the lock is still valid.
+ */
+import { isServiceBusError } from "@azure/service-bus";
+
+export interface LockRenewalOptions {
+  /** When the lock currently expires (undefined: unknown, renew soon). */
+  readonly lockedUntil: () => Date | undefined;
+  /** Renews and returns the new expiry. */
+  readonly renew: () => Promise<Date | undefined>;
+  /** Stop renewing after this long (Infinity: as long as the lock is held). */
+  readonly maxRenewalMs: number;
+  readonly onRenewed?: () => void;
+  readonly onLost?: (error: unknown) => void;
+  /** A renewal failed for another reason (reported once per failure). */
+  readonly onError?: (error: unknown) => void;
+  readonly now?: () => number;
+}
+
+export interface LockRenewal {
+  /** Aborted when the lock is known lost; the reason is the broker's error. */
+  readonly lost: AbortSignal;
+  stop(): void;
+}
+
+const MAX_MARGIN_MS = 10_000;
+const RETRY_MS = 1_000;
+
+export function isLockLost(error: unknown): boolean {
+  return isServiceBusError(error) && (error.code === "MessageLockLost" || error.code === "SessionLockLost");
+}
+
+export function startLockRenewal(options: LockRenewalOptions): LockRenewal {
+  const now = options.now ?? Date.now;
+  const lost = new AbortController();
+  const stopAt = now() + options.maxRenewalMs;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  const schedule = (delayMs: number): void => {
+    if (stopped) return;
+    if (now() + delayMs > stopAt) return; // renewal budget spent: let the lock run out
+    timer = setTimeout(() => void renewOnce(), Math.max(0, delayMs));
+  };
+
+  const nextDelay = (): number => {
+    const until = options.lockedUntil()?.getTime();
+    if (until === undefined || Number.isNaN(until)) return RETRY_MS;
+    const remaining = until - now();
+    return remaining - Math.min(remaining / 2, MAX_MARGIN_MS);
+  };
+
+  const renewOnce = async (): Promise<void> => {
+    timer = undefined;
+    if (stopped) return;
+    try {
+      await options.renew();
+      if (stopped) return;
+      options.onRenewed?.();
+      schedule(nextDelay());
+    } catch (error) {
+      if (stopped) return;
+      if (isLockLost(error)) {
+        stopped = true;
+        lost.abort(error);
+        options.onLost?.(error);
+        return;
+      }
+      options.onError?.(error);
+      const until = options.lockedUntil()?.getTime();
+      if (until === undefined || until > now() + RETRY_MS) schedule(RETRY_MS);
+    }
+  };
+
+  schedule(nextDelay());
+  return {
+    lost: lost.signal,
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Hooks the worker calls as deliveries move through it: the seam for telemetry (issue 5: spans,
+ * metrics) and for tests, which await these events instead of sleeping. Hooks must be cheap and
+ * must not throw; a throwing hook is logged and ignored.
+ */
+import type { Settlement } from "./policy.js";
+
+export interface DeliveryEvent {
+  readonly topic: string;
+  readonly subscription: string;
+  readonly messageId: string;
+  readonly sessionId: string | undefined;
+  readonly subject: string | undefined;
+  readonly attempt: number;
+  readonly deliveryCount: number;
+}
+
+export interface WorkerObserver {
+  /** A handler is about to run (once per attempt, in-place session retries included). */
+  handlerStarted?(event: DeliveryEvent): void;
+  /** The settlement was carried out (for `retry`: the copy is scheduled, or the wait began). */
+  settled?(event: DeliveryEvent & { readonly settlement: Settlement; readonly durationMs: number }): void;
+  /** Settling failed; the lock is left to expire and the broker redelivers. */
+  settleFailed?(event: DeliveryEvent & { readonly error: unknown }): void;
+  lockRenewed?(event: { readonly subscription: string; readonly lock: "message" | "session"; readonly id: string }): void;
+  lockLost?(event: { readonly subscription: string; readonly lock: "message" | "session"; readonly id: string }): void;
+  sessionAccepted?(event: { readonly subscription: string; readonly sessionId: string }): void;
+  sessionReleased?(event: {
+    readonly subscription: string;
+    readonly sessionId: string;
+    readonly reason: "idle" | "drain" | "lockLost" | "error";
+  }): void;
+  /** A receive cycle failed (reported once per failed cycle). */
+  receiveError?(event: { readonly subscription: string; readonly error: unknown }): void;
+}
+
+/** Calls every observer's hook, isolating failures. */
+export function combineObservers(
+  observers: readonly WorkerObserver[],
+  onError: (hook: string, error: unknown) => void,
+): Required<WorkerObserver> {
+  const call =
+    <K extends keyof WorkerObserver>(hook: K) =>
+    (event: Parameters<NonNullable<WorkerObserver[K]>>[0]): void => {
+      for (const observer of observers) {
+        const fn = observer[hook] as ((e: typeof event) => void) | undefined;
+        if (!fn) continue;
+        try {
+          fn.call(observer, event);
+        } catch (error) {
+          onError(hook, error);
+        }
+      }
+    };
+  return {
+    handlerStarted: call("handlerStarted"),
+    settled: call("settled"),
+    settleFailed: call("settleFailed"),
+    lockRenewed: call("lockRenewed"),
+    lockLost: call("lockLost"),
+    sessionAccepted: call("sessionAccepted"),
+    sessionReleased: call("sessionReleased"),
+    receiveError: call("receiveError"),
+  };
+}
