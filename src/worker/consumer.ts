@@ -16,11 +16,11 @@
  * least once, never lost; the copy's deterministic MessageId lets duplicate detection drop the
  * second copy the redelivered original would schedule.
  *
- * INVARIANT: every received message is settled exactly once (the `settled` flag is set before the
- * settle call), or, if settling fails (lock already lost, connection gone), its lock is left to
- * expire on purpose and the broker redelivers it (MaxDeliveryCount stays the backstop).
+ * INVARIANT: every received message is settled exactly once, or its lock is left to expire on
+ * purpose (settling failed, or the lock was lost during the handler): see ./settle.ts.
  */
 import type {
+  MessageHandlers,
   ServiceBusClient,
   ServiceBusReceivedMessage,
   ServiceBusReceiver,
@@ -30,12 +30,13 @@ import type { DispatchTarget } from "./dispatch.js";
 import { dispatch } from "./dispatch.js";
 import { DrainTimeoutError } from "./errors.js";
 import type { LockRenewal } from "./lockRenewal.js";
-import { isLockLost, startLockRenewal } from "./lockRenewal.js";
-import type { DeliveryEvent, WorkerObserver } from "./observer.js";
-import type { Settlement } from "./policy.js";
+import { startLockRenewal } from "./lockRenewal.js";
+import type { WorkerObserver } from "./observer.js";
 import { decideSettlement } from "./policy.js";
-import { attemptOf, messageIdText, retryCopy } from "./properties.js";
+import { attemptOf, messageIdText } from "./properties.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
+import type { Delivery, SettleDeps } from "./settle.js";
+import { newDelivery, settle } from "./settle.js";
 
 export interface ConsumerOptions {
   readonly client: ServiceBusClient;
@@ -46,15 +47,6 @@ export interface ConsumerOptions {
   readonly random?: () => number;
 }
 
-/** One message being handled: its abort controller and whether it has been settled. */
-interface Delivery {
-  readonly message: ServiceBusReceivedMessage;
-  readonly event: DeliveryEvent;
-  readonly controller: AbortController;
-  readonly startedAt: number;
-  settled: boolean;
-  renewal?: LockRenewal;
-}
 
 export class SubscriptionConsumer implements ReceiveLoop {
   readonly key: string;
@@ -80,18 +72,21 @@ export class SubscriptionConsumer implements ReceiveLoop {
       skipParsingBodyAsJson: true,
     });
     this.sender = client.createSender(topic);
-    this.subscription = this.receiver.subscribe(
-      {
-        processMessage: (message) => this.process(message),
-        processError: async (args) => this.onReceiveError(args.error, args.errorSource),
-        postInitialize: async () => {
-          this.connected = true;
-          this.failingSince = undefined;
-          return Promise.resolve();
-        },
+    // `postInitialize` is an SDK-internal hook (InternalMessageHandlers in 7.9.5), called each time
+    // the link is (re)attached; it is what tells readiness that the broker is reachable.
+    const handlers: MessageHandlers & { postInitialize: () => Promise<void> } = {
+      processMessage: (message) => this.process(message),
+      processError: async (args) => this.onReceiveError(args.error, args.errorSource),
+      postInitialize: async () => {
+        this.connected = true;
+        this.failingSince = undefined;
+        return Promise.resolve();
       },
-      { autoCompleteMessages: false, maxConcurrentCalls: policy.concurrency },
-    );
+    };
+    this.subscription = this.receiver.subscribe(handlers, {
+      autoCompleteMessages: false,
+      maxConcurrentCalls: policy.concurrency,
+    });
     target.log.info({ subscription: this.key, concurrency: policy.concurrency }, "consumer started");
     return Promise.resolve();
   }
@@ -100,29 +95,24 @@ export class SubscriptionConsumer implements ReceiveLoop {
   private async process(message: ServiceBusReceivedMessage): Promise<void> {
     const { target, observer } = this.options;
     const attempt = attemptOf(message);
-    const delivery: Delivery = {
-      message,
-      event: {
-        topic: target.binding.topic,
-        subscription: target.binding.subscription,
-        messageId: messageIdText(message.messageId),
-        sessionId: message.sessionId,
-        subject: message.subject,
-        attempt,
-        deliveryCount: message.deliveryCount ?? 0,
-      },
-      controller: new AbortController(),
-      startedAt: Date.now(),
-      settled: false,
-    };
+    const delivery = newDelivery(message, {
+      topic: target.binding.topic,
+      subscription: target.binding.subscription,
+      messageId: messageIdText(message.messageId),
+      sessionId: message.sessionId,
+      subject: message.subject,
+      attempt,
+      deliveryCount: message.deliveryCount ?? 0,
+    });
+    let renewal: LockRenewal | undefined;
     this.connected = true;
     this.failingSince = undefined;
     this.inFlight.add(delivery);
     try {
       // Arrived while the drain was stopping intake: hand it straight back.
-      if (this.draining) return await this.settle(delivery, { kind: "abandon" });
+      if (this.draining) return await settle(this.settleDeps(), delivery, { kind: "abandon" });
 
-      delivery.renewal = startLockRenewal({
+      renewal = startLockRenewal({
         lockedUntil: () => message.lockedUntilUtc,
         renew: () => this.receiver!.renewMessageLock(message),
         maxRenewalMs: this.options.maxLockRenewalMs,
@@ -143,7 +133,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
         policy: target.binding.policy,
         ...(this.options.random ? { random: this.options.random } : {}),
       });
-      if (delivery.renewal.lost.aborted) {
+      if (renewal.lost.aborted) {
         // The broker has already taken the message back; settling would fail. Leave it.
         target.log.warn({ messageId: delivery.event.messageId }, "lock lost during handler; not settling");
         delivery.settled = true;
@@ -152,59 +142,16 @@ export class SubscriptionConsumer implements ReceiveLoop {
       if (outcome.kind === "failed") {
         target.log.warn({ err: outcome.error, messageId: delivery.event.messageId, attempt }, "handler failed");
       }
-      await this.settle(delivery, settlement);
+      await settle(this.settleDeps(), delivery, settlement);
     } finally {
-      delivery.renewal?.stop();
+      renewal?.stop();
       this.inFlight.delete(delivery);
       if (this.inFlight.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }
   }
 
-  /** Carries out a settlement once; failures leave the lock to expire (see the invariant above). */
-  private async settle(delivery: Delivery, settlement: Settlement): Promise<void> {
-    if (delivery.settled) return;
-    delivery.settled = true;
-    const receiver = this.receiver!;
-    const { message, event } = delivery;
-    try {
-      switch (settlement.kind) {
-        case "complete":
-          await receiver.completeMessage(message);
-          break;
-        case "abandon":
-          await receiver.abandonMessage(message);
-          break;
-        case "deadLetter":
-          await receiver.deadLetterMessage(message, {
-            deadLetterReason: settlement.reason,
-            deadLetterErrorDescription: settlement.description,
-          });
-          break;
-        case "retry": {
-          const at = new Date(Date.now() + settlement.delayMs);
-          try {
-            await this.sender!.scheduleMessages(retryCopy(message, event.subscription, settlement.nextAttempt, at), at);
-          } catch (error) {
-            // Could not schedule the copy: give the message back to the broker instead (redelivered
-            // at once, delivery count + 1, so the attempt still counts).
-            this.options.target.log.error({ err: error, messageId: event.messageId }, "scheduling retry failed; abandoning");
-            await receiver.abandonMessage(message);
-            settlement = { kind: "abandon" };
-            break;
-          }
-          await receiver.completeMessage(message);
-          break;
-        }
-      }
-      this.options.observer.settled({ ...event, settlement, durationMs: Date.now() - delivery.startedAt });
-    } catch (error) {
-      const level = isLockLost(error) ? "warn" : "error";
-      this.options.target.log[level](
-        { err: error, messageId: event.messageId, settlement: settlement.kind },
-        "settlement failed; the lock will expire and the broker redelivers",
-      );
-      this.options.observer.settleFailed({ ...event, error });
-    }
+  private settleDeps(): SettleDeps {
+    return { receiver: this.receiver!, sender: this.sender!, log: this.options.target.log, observer: this.options.observer };
   }
 
   private onReceiveError(error: unknown, source: string): Promise<void> {
@@ -234,7 +181,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
         const unsettled = [...this.inFlight].filter((d) => !d.settled);
         this.options.target.log.warn({ subscription: this.key, unsettled: unsettled.length }, "drain timeout; abandoning");
         for (const delivery of unsettled) delivery.controller.abort(reason);
-        await Promise.all(unsettled.map((d) => this.settle(d, { kind: "abandon" })));
+        await Promise.all(unsettled.map((d) => settle(this.settleDeps(), d, { kind: "abandon" })));
       }
     }
   }

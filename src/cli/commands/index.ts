@@ -1,5 +1,9 @@
 /** The command table. Each command lives in its own module. */
 import type { CliCommand } from "../command.js";
 import { emulatorCommand } from "./emulator.js";
+import { publishCommand } from "./publish.js";
+import { runCommand } from "./run.js";
+import { startCommand } from "./start.js";
+import { topologyCommand } from "./topology.js";
 
-export const commands: readonly CliCommand[] = [emulatorCommand];
+export const commands: readonly CliCommand[] = [runCommand, startCommand, publishCommand, topologyCommand, emulatorCommand];

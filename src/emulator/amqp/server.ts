@@ -26,6 +26,8 @@ export interface ServerOptions {
   readonly sasKeys: Readonly<Record<string, string>> | undefined;
   readonly maxMessageSizeFor: (entityPath: string) => number;
   readonly log: (line: string) => void;
+  /** Connections allowed at once (the official emulator allows 10); undefined means no cap. */
+  readonly maxConnections?: number | undefined;
 }
 
 interface ConnectionState {
@@ -130,7 +132,7 @@ export class AmqpServer {
       };
     c.on(
       "connection_open",
-      guard((ctx) => this.connections.add(ctx.connection)),
+      guard((ctx) => this.onConnectionOpen(ctx.connection)),
     );
     c.on(
       "connection_close",
@@ -184,6 +186,18 @@ export class AmqpServer {
       "session_close",
       guard((ctx) => this.dropSession(ctx.session)),
     );
+  }
+
+  private onConnectionOpen(connection: RheaConnection): void {
+    const max = this.o.maxConnections;
+    if (max !== undefined && this.connections.size >= max) {
+      connection.close({
+        condition: Condition.resourceLimitExceeded,
+        description: `The emulator allows at most ${max} connections (--strict-official).`,
+      });
+      return;
+    }
+    this.connections.add(connection);
   }
 
   private state(connection: RheaConnection): ConnectionState {

@@ -1,0 +1,35 @@
+/** The ServiceBusClient, from a connection string or a namespace with an Azure credential. */
+import { RetryMode, ServiceBusClient, type ServiceBusClientOptions } from "@azure/service-bus";
+import type { ServiceBusConnection, WorkerConfig } from "./config.js";
+
+export function clientOptions(config: Pick<WorkerConfig, "serviceBus">): ServiceBusClientOptions {
+  return {
+    retryOptions: {
+      timeoutInMs: config.serviceBus.timeoutMs,
+      maxRetries: config.serviceBus.maxRetries,
+      retryDelayInMs: config.serviceBus.retryDelayMs,
+      maxRetryDelayInMs: Math.max(config.serviceBus.retryDelayMs, 30_000),
+      mode: RetryMode.Exponential,
+    },
+  };
+}
+
+/**
+ * Connection string: used as is (the emulator's has `UseDevelopmentEmulator=true`, plain TCP).
+ * Namespace: Microsoft Entra ID through @azure/identity (loaded only then): DefaultAzureCredential
+ * covers AKS workload identity, managed identity and a developer's `az login`;
+ * `SBW_CREDENTIAL=managed-identity` pins ManagedIdentityCredential (with `AZURE_CLIENT_ID` for a
+ * user-assigned identity).
+ */
+export async function createServiceBusClient(
+  connection: ServiceBusConnection,
+  options: ServiceBusClientOptions,
+): Promise<ServiceBusClient> {
+  if (connection.kind === "connectionString") return new ServiceBusClient(connection.connectionString, options);
+  const identity = await import("@azure/identity");
+  const credential =
+    connection.credential === "managed-identity"
+      ? new identity.ManagedIdentityCredential(connection.clientId ? { clientId: connection.clientId } : {})
+      : new identity.DefaultAzureCredential(connection.clientId ? { managedIdentityClientId: connection.clientId } : {});
+  return new ServiceBusClient(connection.namespace, credential, options);
+}

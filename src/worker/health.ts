@@ -1,0 +1,70 @@
+/**
+ * The health endpoints Kubernetes probes:
+ * - `GET /livez`: 200 unless a receive loop is wedged (restart me);
+ * - `GET /readyz`: 200 when every consumer has reached the broker and the worker is not draining.
+ * Both answer JSON with the per-subscription details. Port 0 picks a free port (tests).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { LoopHealth } from "./receiveLoop.js";
+
+export interface HealthSource {
+  readonly draining: boolean;
+  loops(): LoopHealth[];
+}
+
+export interface HealthServer {
+  readonly port: number;
+  readonly host: string;
+  close(): Promise<void>;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function liveness(source: HealthSource): { ok: boolean; loops: LoopHealth[] } {
+  const loops = source.loops();
+  return { ok: loops.every((l) => !l.wedged), loops };
+}
+
+export function readiness(source: HealthSource): { ok: boolean; draining: boolean; loops: LoopHealth[] } {
+  const loops = source.loops();
+  return { ok: !source.draining && loops.length > 0 && loops.every((l) => l.connected), draining: source.draining, loops };
+}
+
+export async function startHealthServer(source: HealthSource, port: number, host: string): Promise<HealthServer> {
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { error: "method not allowed" });
+    if (path === "/livez") {
+      const result = liveness(source);
+      return send(res, result.ok ? 200 : 503, result);
+    }
+    if (path === "/readyz") {
+      const result = readiness(source);
+      return send(res, result.ok ? 200 : 503, result);
+    }
+    return send(res, 404, { error: "not found", paths: ["/livez", "/readyz"] });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    port: address.port,
+    host: address.address,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

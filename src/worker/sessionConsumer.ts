@@ -1,0 +1,336 @@
+/**
+ * The session processor for one session subscription (the JavaScript SDK has none).
+ *
+ * `maxConcurrentSessions` slots each run the loop below, top to bottom:
+ *   accept the next available session (long-poll, aborted by the drain)
+ *   → renew the session lock while it is held (./lockRenewal.ts; SDK auto-renewal is off)
+ *   → receive ONE message (wait at most `sessionIdleTimeoutMs`; nothing came = the session is idle,
+ *     release it at once so a slot never sits on an empty session)
+ *   → dispatch → policy → settle; a `retry` waits the backoff *in place*, lock held and renewed,
+ *     so this session's later messages wait behind the failing one and order is never broken,
+ *     while the other slots keep other sessions flowing
+ *   → repeat; close the session receiver when idle, lost or draining.
+ * A session is never dropped while its handler runs: its lock is renewed without a time limit
+ * until the handler returns (issue 4 adds stall detection).
+ *
+ * Trade-off: a session in backoff holds its slot. With the default backoff cap that is bounded; a
+ * subscription expecting many failing sessions should raise `maxConcurrentSessions`.
+ *
+ * INVARIANT: every received message is settled exactly once, or its lock (the session lock) is
+ * left to expire on purpose: see ./settle.ts.
+ */
+import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusSessionReceiver } from "@azure/service-bus";
+import { isServiceBusError } from "@azure/service-bus";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { SessionAccess } from "../handlers/registry.js";
+import type { DispatchTarget } from "./dispatch.js";
+import { dispatch } from "./dispatch.js";
+import { DrainTimeoutError, PermanentError } from "./errors.js";
+import type { LockRenewal } from "./lockRenewal.js";
+import { isLockLost, startLockRenewal } from "./lockRenewal.js";
+import type { WorkerObserver } from "./observer.js";
+import { decideSettlement } from "./policy.js";
+import { attemptOf, messageIdText } from "./properties.js";
+import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
+import type { Delivery } from "./settle.js";
+import { newDelivery, settle } from "./settle.js";
+
+export interface SessionConsumerOptions {
+  readonly client: ServiceBusClient;
+  readonly target: DispatchTarget;
+  readonly observer: Required<WorkerObserver>;
+  readonly livenessTimeoutMs: number;
+  /** How long an accept may long-poll (the SDK's operation timeout); bounds the liveness check. */
+  readonly acceptTimeoutMs: number;
+  /** Pause after a failed accept (not after "no session available"). */
+  readonly retryDelayMs: number;
+  readonly random?: () => number;
+}
+
+interface HeldSession {
+  readonly receiver: ServiceBusSessionReceiver;
+  readonly sessionId: string;
+  readonly renewal: LockRenewal;
+  current: Delivery | undefined;
+}
+
+interface Slot {
+  phase: "accepting" | "receiving" | "handling" | "backoff" | "stopped";
+  since: number;
+  failingSince: number | undefined;
+}
+
+/** An accept that found nothing: not an error, just try again. */
+function isNoSessionAvailable(error: unknown): boolean {
+  return isServiceBusError(error) && (error.code === "ServiceTimeout" || error.code === "SessionCannotBeLocked");
+}
+
+/** Keeps an emulator or broker that answers "no session" instantly from turning accept into a spin. */
+const MIN_ACCEPT_INTERVAL_MS = 200;
+
+export class SessionConsumer implements ReceiveLoop {
+  readonly key: string;
+  private readonly intake = new AbortController();
+  private readonly held = new Set<HeldSession>();
+  private readonly slots: Slot[] = [];
+  private loops: Promise<void>[] = [];
+  private connected = false;
+
+  constructor(private readonly options: SessionConsumerOptions) {
+    this.key = options.target.binding.key;
+  }
+
+  start(): Promise<void> {
+    const n = this.options.target.binding.policy.maxConcurrentSessions;
+    for (let i = 0; i < n; i += 1) {
+      const slot: Slot = { phase: "accepting", since: Date.now(), failingSince: undefined };
+      this.slots.push(slot);
+      this.loops.push(this.slotLoop(slot));
+    }
+    this.options.target.log.info({ subscription: this.key, maxConcurrentSessions: n }, "session consumer started");
+    return Promise.resolve();
+  }
+
+  private enter(slot: Slot, phase: Slot["phase"]): void {
+    slot.phase = phase;
+    slot.since = Date.now();
+  }
+
+  private async slotLoop(slot: Slot): Promise<void> {
+    const { client, target } = this.options;
+    const { topic, subscription } = target.binding;
+    while (!this.intake.signal.aborted) {
+      this.enter(slot, "accepting");
+      let receiver: ServiceBusSessionReceiver;
+      try {
+        receiver = await client.acceptNextSession(topic, subscription, {
+          maxAutoLockRenewalDurationInMs: 0,
+          skipParsingBodyAsJson: true,
+          abortSignal: this.intake.signal,
+        });
+      } catch (error) {
+        if (this.intake.signal.aborted) break;
+        if (isNoSessionAvailable(error)) {
+          this.connected = true;
+          slot.failingSince = undefined;
+          if (Date.now() - slot.since < MIN_ACCEPT_INTERVAL_MS) await this.pause(MIN_ACCEPT_INTERVAL_MS);
+          continue;
+        }
+        slot.failingSince ??= Date.now();
+        target.log.warn({ err: error, subscription: this.key }, "accepting a session failed");
+        this.options.observer.receiveError({ subscription: this.key, error });
+        await this.pause(this.options.retryDelayMs);
+        continue;
+      }
+      this.connected = true;
+      slot.failingSince = undefined;
+      await this.hold(slot, receiver);
+    }
+    this.enter(slot, "stopped");
+  }
+
+  /** Holds one session until it is idle, lost, or the drain begins; always closes its receiver. */
+  private async hold(slot: Slot, receiver: ServiceBusSessionReceiver): Promise<void> {
+    const { target, observer } = this.options;
+    const sessionId = receiver.sessionId;
+    const session: HeldSession = {
+      receiver,
+      sessionId,
+      current: undefined,
+      renewal: startLockRenewal({
+        lockedUntil: () => receiver.sessionLockedUntilUtc,
+        renew: () => receiver.renewSessionLock(),
+        maxRenewalMs: Number.POSITIVE_INFINITY,
+        onRenewed: () => observer.lockRenewed({ subscription: this.key, lock: "session", id: sessionId }),
+        onLost: (error) => {
+          observer.lockLost({ subscription: this.key, lock: "session", id: sessionId });
+          session.current?.controller.abort(error);
+        },
+        onError: (error) => target.log.warn({ err: error, sessionId }, "session lock renewal failed"),
+      }),
+    };
+    this.held.add(session);
+    observer.sessionAccepted({ subscription: this.key, sessionId });
+    let reason: "idle" | "drain" | "lockLost" | "error" = "idle";
+    try {
+      for (;;) {
+        if (this.intake.signal.aborted) {
+          reason = "drain";
+          break;
+        }
+        this.enter(slot, "receiving");
+        const [message] = await receiver.receiveMessages(1, {
+          maxWaitTimeInMs: target.binding.policy.sessionIdleTimeoutMs,
+          abortSignal: this.intake.signal,
+        });
+        if (!message) break;
+        this.enter(slot, "handling");
+        await this.handle(slot, session, message);
+        if (session.renewal.lost.aborted) {
+          reason = "lockLost";
+          break;
+        }
+      }
+    } catch (error) {
+      if (this.intake.signal.aborted) reason = "drain";
+      else if (isLockLost(error)) reason = "lockLost";
+      else {
+        reason = "error";
+        target.log.warn({ err: error, sessionId }, "receiving from the session failed");
+        observer.receiveError({ subscription: this.key, error });
+      }
+    } finally {
+      session.renewal.stop();
+      this.held.delete(session);
+      try {
+        await receiver.close();
+      } catch (error) {
+        target.log.warn({ err: error, sessionId }, "closing the session receiver failed");
+      }
+      observer.sessionReleased({ subscription: this.key, sessionId, reason });
+    }
+  }
+
+  /** Handles one message of a held session, retrying in place until it is settled. */
+  private async handle(slot: Slot, session: HeldSession, message: ServiceBusReceivedMessage): Promise<void> {
+    const { target, observer } = this.options;
+    const deps = { receiver: session.receiver, log: target.log, observer };
+    const first = attemptOf(message);
+    const delivery = newDelivery(message, {
+      topic: target.binding.topic,
+      subscription: target.binding.subscription,
+      messageId: messageIdText(message.messageId),
+      sessionId: session.sessionId,
+      subject: message.subject,
+      attempt: first,
+      deliveryCount: message.deliveryCount ?? 0,
+    });
+    session.current = delivery;
+    const access = this.sessionAccess(session);
+    try {
+      for (let attempt = first; ; attempt += 1) {
+        delivery.event = { ...delivery.event, attempt };
+        observer.handlerStarted(delivery.event);
+        const outcome = await dispatch(target, { message, attempt, signal: delivery.controller.signal, session: access });
+        if (session.renewal.lost.aborted) {
+          // The broker has released the session; it redelivers this message to whoever takes it next.
+          target.log.warn({ messageId: delivery.event.messageId, sessionId: session.sessionId }, "session lock lost during handler");
+          delivery.settled = true;
+          return;
+        }
+        if (outcome.kind === "failed") {
+          target.log.warn({ err: outcome.error, messageId: delivery.event.messageId, attempt }, "handler failed");
+        }
+        const settlement = decideSettlement({
+          outcome,
+          attempt,
+          handler: `${this.key}/${message.subject ?? ""}`,
+          policy: target.binding.policy,
+          ...(this.options.random ? { random: this.options.random } : {}),
+        });
+        if (settlement.kind !== "retry") return await settle(deps, delivery, settlement);
+
+        observer.settled({ ...delivery.event, settlement, durationMs: Date.now() - delivery.startedAt });
+        this.enter(slot, "backoff");
+        const waited = await this.pause(settlement.delayMs, session.renewal.lost);
+        if (!waited) {
+          // Drain began (or the lock went) during the backoff: give the message back now.
+          if (!session.renewal.lost.aborted) await settle(deps, delivery, { kind: "abandon" });
+          else delivery.settled = true;
+          return;
+        }
+        this.enter(slot, "handling");
+      }
+    } finally {
+      session.current = undefined;
+    }
+  }
+
+  private sessionAccess(session: HeldSession): SessionAccess<unknown> {
+    const schema = this.options.target.binding.definition.sessionState;
+    return {
+      id: session.sessionId,
+      getState: async () => {
+        const raw: unknown = await session.receiver.getSessionState();
+        if (raw === null || raw === undefined) return undefined;
+        let value: unknown = raw;
+        if (Buffer.isBuffer(raw)) {
+          if (raw.length === 0) return undefined;
+          value = JSON.parse(raw.toString("utf8"));
+        }
+        if (value === null) return undefined;
+        if (!schema) return value;
+        const parsed = schema.safeParse(value);
+        if (!parsed.success) {
+          throw new PermanentError(`session state does not match its schema: ${parsed.error.message}`, {
+            code: "SessionStateInvalid",
+          });
+        }
+        return parsed.data;
+      },
+      setState: async (state) => {
+        if (state !== undefined && schema) schema.parse(state);
+        await session.receiver.setSessionState(state === undefined ? null : state);
+      },
+    };
+  }
+
+  /** Sleeps unless the intake stops (or `also` aborts); resolves false when interrupted. */
+  private async pause(ms: number, also?: AbortSignal): Promise<boolean> {
+    const signal = also ? AbortSignal.any([this.intake.signal, also]) : this.intake.signal;
+    try {
+      await sleep(ms, undefined, { signal });
+      return true;
+    } catch {
+      return false; // aborted: the caller checks why
+    }
+  }
+
+  stopIntake(): Promise<void> {
+    this.intake.abort();
+    return Promise.resolve();
+  }
+
+  async drain(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const all = Promise.all(this.loops).then(() => true);
+    const finished = await Promise.race([all, new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+    clearTimeout(timer);
+    if (finished) return;
+    const reason = new DrainTimeoutError();
+    const busy = [...this.held].filter((s) => s.current && !s.current.settled);
+    this.options.target.log.warn({ subscription: this.key, unsettled: busy.length }, "drain timeout; abandoning");
+    await Promise.all(
+      busy.map(async (s) => {
+        const delivery = s.current!;
+        delivery.controller.abort(reason);
+        await settle({ receiver: s.receiver, log: this.options.target.log, observer: this.options.observer }, delivery, {
+          kind: "abandon",
+        });
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.intake.abort();
+    await Promise.all(this.loops);
+  }
+
+  health(now: number): LoopHealth {
+    const { livenessTimeoutMs, acceptTimeoutMs, target } = this.options;
+    const idle = target.binding.policy.sessionIdleTimeoutMs;
+    const stuck = this.slots.find(
+      (s) =>
+        (s.failingSince !== undefined && now - s.failingSince > livenessTimeoutMs) ||
+        (s.phase === "accepting" && now - s.since > acceptTimeoutMs + livenessTimeoutMs) ||
+        (s.phase === "receiving" && now - s.since > idle + livenessTimeoutMs),
+    );
+    return {
+      key: this.key,
+      connected: this.connected,
+      wedged: stuck !== undefined,
+      inFlight: [...this.held].filter((s) => s.current).length,
+      ...(stuck ? { detail: `a session slot has been ${stuck.phase} since ${new Date(stuck.since).toISOString()}` } : {}),
+    };
+  }
+}

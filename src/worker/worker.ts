@@ -1,0 +1,153 @@
+/**
+ * The worker: one consumer per selected subscription, a publisher for follow-ups, the health
+ * server, and the two-stage shutdown.
+ *
+ * Start-up acquires, in order: Service Bus client → publisher → health server → consumers; every
+ * acquisition registers its release, so a failure halfway releases what was acquired, in reverse.
+ *
+ * Drain (`drain()`, what SIGTERM triggers through the CLI):
+ *   1. readiness turns false and every consumer stops intake (no new messages or sessions);
+ *   2. in-flight handlers get the subscription's `drainTimeoutMs`; then their `ctx.signal` aborts and
+ *      what is still unsettled is abandoned, so another worker gets it at once;
+ *   3. session receivers close (the sessions are free for another pod), then everything else
+ *      closes in reverse order of acquisition. A second signal exits at once (src/main.ts).
+ */
+import type { ServiceBusClient, ServiceBusClientOptions } from "@azure/service-bus";
+import type { Logger } from "pino";
+import type { HandlerRegistry } from "../handlers/registry.js";
+import { createPublisher } from "../publisher/index.js";
+import type { TopologyShape } from "../topics/dsl.js";
+import { clientOptions, createServiceBusClient } from "./client.js";
+import type { SubscriptionBinding, WorkerConfig } from "./config.js";
+import { selectSubscriptions } from "./config.js";
+import { SubscriptionConsumer } from "./consumer.js";
+import { ConfigError } from "./errors.js";
+import type { HealthServer, HealthSource } from "./health.js";
+import { liveness, readiness, startHealthServer } from "./health.js";
+import type { WorkerObserver } from "./observer.js";
+import { combineObservers } from "./observer.js";
+import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
+import { Resources } from "./resources.js";
+import { SessionConsumer } from "./sessionConsumer.js";
+
+export interface WorkerOptions<T extends TopologyShape> {
+  readonly config: WorkerConfig;
+  readonly registry: HandlerRegistry<T>;
+  readonly logger: Logger;
+  readonly observers?: readonly WorkerObserver[];
+  /** Seam: SDK client options (tests pass small retry options); default from `config.serviceBus`. */
+  readonly clientOptions?: ServiceBusClientOptions;
+  /** Seam for tests of the policy's jitter. */
+  readonly random?: () => number;
+}
+
+export interface Worker extends AsyncDisposable {
+  readonly subscriptions: readonly SubscriptionBinding[];
+  /** The health server's address, when it runs. */
+  readonly http: { readonly host: string; readonly port: number } | undefined;
+  readonly draining: boolean;
+  health(): { live: boolean; ready: boolean; loops: LoopHealth[] };
+  /** Graceful shutdown (idempotent): stop intake, drain, close everything. */
+  close(): Promise<void>;
+}
+
+export async function startWorker<T extends TopologyShape>(options: WorkerOptions<T>): Promise<Worker> {
+  const { config, registry, logger } = options;
+  if (!config.connection) {
+    throw new ConfigError(["SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE: expected one of them, got neither"]);
+  }
+  const bindings = selectSubscriptions(registry.topology, registry.subscriptions(), config);
+  const log = logger.child({ component: "worker" });
+  const observer = combineObservers(options.observers ?? [], (hook, error) =>
+    log.error({ err: error, hook }, "observer hook threw"),
+  );
+  const resources = new Resources((name, error) => log.error({ err: error, resource: name }, "release failed"));
+  const loops: ReceiveLoop[] = [];
+  let draining = false;
+  const source: HealthSource = {
+    get draining() {
+      return draining;
+    },
+    loops: () => loops.map((l) => l.health(Date.now())),
+  };
+
+  let http: HealthServer | undefined;
+  try {
+    const client: ServiceBusClient = resources.add(
+      "servicebus client",
+      await createServiceBusClient(config.connection, options.clientOptions ?? clientOptions(config)),
+      (c) => c.close(),
+    );
+    const publisher = resources.add("publisher", createPublisher({ client, topology: registry.topology }), (p) =>
+      p.close(),
+    );
+    if (config.http.port !== undefined) {
+      http = resources.add("health server", await startHealthServer(source, config.http.port, config.http.host), (s) =>
+        s.close(),
+      );
+      log.info({ port: http.port, host: http.host }, "health server listening");
+    }
+    for (const binding of bindings) {
+      const target = {
+        binding,
+        topic: registry.topology[binding.topic]!,
+        registry,
+        publisher,
+        log: logger.child({ topic: binding.topic, subscription: binding.subscription }),
+      };
+      const common = {
+        client,
+        target,
+        observer,
+        livenessTimeoutMs: config.livenessTimeoutMs,
+        ...(options.random ? { random: options.random } : {}),
+      };
+      const loop: ReceiveLoop = binding.definition.requiresSession
+        ? new SessionConsumer({
+            ...common,
+            acceptTimeoutMs: options.clientOptions?.retryOptions?.timeoutInMs ?? config.serviceBus.timeoutMs,
+            retryDelayMs: config.serviceBus.retryDelayMs,
+          })
+        : new SubscriptionConsumer({ ...common, maxLockRenewalMs: config.maxLockRenewalMs });
+      resources.add(`consumer ${binding.key}`, loop, (l) => l.close());
+      loops.push(loop);
+      await loop.start();
+    }
+  } catch (error) {
+    await resources.close().catch(() => {
+      /* each failure was reported by the Resources error hook */
+    });
+    throw error;
+  }
+  log.info({ subscriptions: bindings.map((b) => b.key) }, "worker started");
+
+  let closing: Promise<void> | undefined;
+  const drainAndClose = async (): Promise<void> => {
+    draining = true;
+    log.info("draining: intake stopped");
+    await Promise.all(loops.map((l) => l.stopIntake()));
+    await Promise.all(
+      loops.map((l, i) => l.drain(bindings[i]!.policy.drainTimeoutMs)),
+    );
+    log.info("drained; closing");
+    await resources.close();
+    log.info("worker closed");
+  };
+  const close = (): Promise<void> => (closing ??= drainAndClose());
+
+  return {
+    subscriptions: bindings,
+    get http() {
+      return http ? { host: http.host, port: http.port } : undefined;
+    },
+    get draining() {
+      return draining;
+    },
+    health: () => {
+      const live = liveness(source);
+      return { live: live.ok, ready: readiness(source).ok, loops: live.loops };
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

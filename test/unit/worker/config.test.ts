@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { loadConfig, selectSubscriptions } from "../../../src/worker/config.js";
+import { isConfigError, type ConfigError } from "../../../src/worker/errors.js";
+import { topology } from "../../../src/topics/index.js";
+
+function issuesOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(isConfigError(error), `expected a ConfigError, got ${String(error)}`);
+    return (error as ConfigError).issues;
+  }
+  assert.fail("expected loadConfig to throw");
+}
+
+const cs = "Endpoint=sb://localhost:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;";
+
+describe("worker configuration", () => {
+  it("has sensible defaults with nothing set (no connection: npm start uses the emulator)", () => {
+    const c = loadConfig({});
+    assert.equal(c.connection, undefined);
+    assert.equal(c.subscriptions, undefined);
+    assert.deepEqual(c.http, { port: 8080, host: "0.0.0.0" });
+    assert.equal(c.logLevel, "info");
+    assert.deepEqual(c.policy, { backoff: {} });
+  });
+
+  it("reads a connection string", () => {
+    assert.deepEqual(loadConfig({ SERVICEBUS_CONNECTION_STRING: cs }).connection, {
+      kind: "connectionString",
+      connectionString: cs,
+    });
+  });
+
+  it("reads a namespace with the default credential or managed identity", () => {
+    assert.deepEqual(loadConfig({ SERVICEBUS_NAMESPACE: "contoso.servicebus.windows.net" }).connection, {
+      kind: "namespace",
+      namespace: "contoso.servicebus.windows.net",
+      credential: "default",
+      clientId: undefined,
+    });
+    const mi = loadConfig({
+      SERVICEBUS_NAMESPACE: "contoso.servicebus.windows.net",
+      SBW_CREDENTIAL: "managed-identity",
+      AZURE_CLIENT_ID: "abc",
+    }).connection;
+    assert.equal(mi?.kind === "namespace" && mi.credential, "managed-identity");
+  });
+
+  it("reads overrides, the subscription list and port 0", () => {
+    const c = loadConfig({
+      SBW_SUBSCRIPTIONS: "orders/fulfillment, orders/audit",
+      SBW_CONCURRENCY: "4",
+      SBW_MAX_CONCURRENT_SESSIONS: "2",
+      SBW_DRAIN_TIMEOUT_MS: "0",
+      SBW_RETRY_BASE_DELAY_MS: "5",
+      SBW_RETRY_MAX_DELAY_MS: "50",
+      SBW_MAX_ATTEMPTS: "3",
+      SBW_HTTP_PORT: "0",
+    });
+    assert.deepEqual(c.subscriptions, ["orders/fulfillment", "orders/audit"]);
+    assert.deepEqual(c.policy, {
+      concurrency: 4,
+      maxConcurrentSessions: 2,
+      drainTimeoutMs: 0,
+      maxAttempts: 3,
+      backoff: { baseMs: 5, maxMs: 50 },
+    });
+    assert.equal(c.http.port, 0);
+    assert.equal(loadConfig({ SBW_HTTP_PORT: "off" }).http.port, undefined);
+  });
+
+  it("treats empty values as unset", () => {
+    assert.equal(loadConfig({ SBW_CONCURRENCY: "", SERVICEBUS_CONNECTION_STRING: " " }).connection, undefined);
+  });
+
+  it("names the key, the expected form and the value in each error", () => {
+    assert.deepEqual(issuesOf({ SBW_CONCURRENCY: "lots" }), ['SBW_CONCURRENCY: expected a positive integer, got "lots"']);
+    assert.deepEqual(issuesOf({ SBW_CONCURRENCY: "0" }), ['SBW_CONCURRENCY: expected a positive integer, got "0"']);
+    assert.deepEqual(issuesOf({ SBW_DRAIN_TIMEOUT_MS: "30s" }), [
+      'SBW_DRAIN_TIMEOUT_MS: expected a non-negative integer (milliseconds), got "30s"',
+    ]);
+    assert.deepEqual(issuesOf({ SBW_HTTP_PORT: "70000" }), ['SBW_HTTP_PORT: expected a TCP port 0-65535 or off, got "70000"']);
+    assert.match(issuesOf({ SBW_SUBSCRIPTIONS: "orders" })[0]!, /^SBW_SUBSCRIPTIONS: expected a comma-separated list of topic\/subscription/);
+    assert.match(issuesOf({ SBW_LOG_LEVEL: "loud" })[0]!, /^SBW_LOG_LEVEL: expected one of fatal, error/);
+  });
+
+  it("reports every invalid key at once", () => {
+    assert.equal(issuesOf({ SBW_CONCURRENCY: "x", SBW_MAX_ATTEMPTS: "y", SBW_HTTP_PORT: "z" }).length, 3);
+  });
+
+  it("never echoes a connection string", () => {
+    const [issue] = issuesOf({ SERVICEBUS_CONNECTION_STRING: "SharedAccessKey=secret" });
+    assert.match(issue!, /^SERVICEBUS_CONNECTION_STRING: expected a connection string with Endpoint=sb:\/\//);
+    assert.doesNotMatch(issue!, /secret/);
+  });
+
+  it("rejects both a connection string and a namespace", () => {
+    assert.match(issuesOf({ SERVICEBUS_CONNECTION_STRING: cs, SERVICEBUS_NAMESPACE: "a.b.c" })[0]!, /only one of them/);
+  });
+
+  it("rejects a maximum delay below the base delay", () => {
+    assert.match(
+      issuesOf({ SBW_RETRY_BASE_DELAY_MS: "100", SBW_RETRY_MAX_DELAY_MS: "10" })[0]!,
+      /^SBW_RETRY_MAX_DELAY_MS: expected at least SBW_RETRY_BASE_DELAY_MS/,
+    );
+  });
+
+  describe("subscription selection", () => {
+    const all = ["orders/fulfillment", "orders/audit", "notifications/email", "reports/generate"];
+
+    it("defaults to every subscription with handlers, policies resolved", () => {
+      const b = selectSubscriptions(topology, ["orders/audit", "reports/generate"], loadConfig({}));
+      assert.deepEqual(
+        b.map((x) => x.key),
+        ["orders/audit", "reports/generate"],
+      );
+      assert.equal(b[0]!.policy.concurrency, 32);
+      assert.equal(b[1]!.policy.maxAttempts, 3);
+    });
+
+    it("applies environment overrides over topology policies", () => {
+      const [b] = selectSubscriptions(topology, all, loadConfig({ SBW_SUBSCRIPTIONS: "orders/audit", SBW_CONCURRENCY: "2" }));
+      assert.equal(b!.policy.concurrency, 2);
+    });
+
+    it("names unknown subscriptions and those without handlers", () => {
+      assert.throws(
+        () => selectSubscriptions(topology, ["orders/audit"], loadConfig({ SBW_SUBSCRIPTIONS: "orders/nope,reports/generate" })),
+        (error: unknown) =>
+          isConfigError(error) &&
+          /unknown subscription "orders\/nope" \(known: orders\/fulfillment/.test(error.issues[0]!) &&
+          /"reports\/generate" has no handlers/.test(error.issues[1]!),
+      );
+    });
+  });
+});
