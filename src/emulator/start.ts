@@ -1,5 +1,6 @@
 /** Starts the emulator: topology, namespace, AMQP listener; `close()` releases them in reverse. */
 import type { Emulator, EmulatorOptions } from "./api.js";
+import { ManagementPlane } from "./admin/plane.js";
 import { AmqpServer } from "./amqp/server.js";
 import { Namespace } from "./broker/namespace.js";
 import { systemClock } from "./clock.js";
@@ -25,17 +26,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const q = namespace.queues.get(name);
     return q?.spec.maxMessageSizeBytes ?? namespace.topics.get(name)?.spec.maxMessageSizeBytes ?? 1024 * 1024;
   };
+  const plane = new ManagementPlane(options, namespace, clock, host, log);
   const server = new AmqpServer({
     namespace,
     clock,
     sasKeys: options.sasKeys,
     maxMessageSizeFor: maxFor,
     log,
+    authorizer: plane.authorizer,
+    onHttpSocket: plane.onHttpSocket,
   });
   let port: number;
+  let listening: Awaited<ReturnType<ManagementPlane["listen"]>>;
   try {
     port = await server.listen(options.port ?? 0, host);
+    listening = await plane.listen((socket) => server.acceptSocket(socket));
   } catch (error) {
+    await plane.close();
+    await server.close();
     namespace.close();
     throw error;
   }
@@ -45,13 +53,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const key = options.sasKeys?.[keyName] ?? "SAS_KEY_VALUE";
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closed ??= server.close().then(() => namespace.close());
+    closed ??= plane
+      .close()
+      .then(() => server.close())
+      .then(() => namespace.close());
     return closed;
   };
   return {
     host,
     port,
     connectionString: `Endpoint=sb://${connectionHost}:${port};SharedAccessKeyName=${keyName};SharedAccessKey=${key};UseDevelopmentEmulator=true;`,
+    httpPort: listening.httpPort,
+    tlsPort: listening.tlsPort,
+    caPath: plane.tls?.caPath,
+    fullyQualifiedNamespace: listening.tlsPort === undefined ? undefined : `localhost:${listening.tlsPort}`,
     clock,
     snapshot: () => namespace.snapshot(server.connectionCount),
     close,

@@ -65,20 +65,26 @@ export interface HandlerContext<T extends TopologyShape = TopologyShape> {
   readonly publish: ContextPublish<T>;
 }
 
-export interface SessionHandlerContext<T extends TopologyShape = TopologyShape, S = unknown> extends HandlerContext<T> {
+export interface SessionHandlerContext<
+  T extends TopologyShape = TopologyShape,
+  S = unknown,
+> extends HandlerContext<T> {
   readonly session: SessionAccess<S>;
 }
 
 export type Handler<P, C> = (payload: P, ctx: C) => Promise<void>;
 
-export type ContextFor<
+export type ContextFor<T extends TopologyShape, K extends TopicName<T>, Sub extends SubscriptionOf<T, K>> =
+  IsSessionSubscription<T, K, Sub> extends true
+    ? SessionHandlerContext<T, SessionStateOf<T, K, Sub>>
+    : HandlerContext<T>;
+
+/** Handlers of one subscription, keyed by subject. */
+export type SubscriptionHandlers<
   T extends TopologyShape,
   K extends TopicName<T>,
   Sub extends SubscriptionOf<T, K>,
-> = IsSessionSubscription<T, K, Sub> extends true ? SessionHandlerContext<T, SessionStateOf<T, K, Sub>> : HandlerContext<T>;
-
-/** Handlers of one subscription, keyed by subject. */
-export type SubscriptionHandlers<T extends TopologyShape, K extends TopicName<T>, Sub extends SubscriptionOf<T, K>> = {
+> = {
   readonly [S in SubscriptionSubjects<T, K, Sub>]?: Handler<PayloadOf<T, K, S>, ContextFor<T, K, Sub>>;
 };
 
@@ -90,7 +96,10 @@ export type HandlerMap<T extends TopologyShape> = {
 };
 
 /** A handler with its types erased, as the worker calls it (after validating the payload). */
-export type AnyHandler = (payload: unknown, ctx: HandlerContext & { readonly session?: SessionAccess<unknown> }) => Promise<void>;
+export type AnyHandler = (
+  payload: unknown,
+  ctx: HandlerContext & { readonly session?: SessionAccess<unknown> },
+) => Promise<void>;
 
 export interface HandlerRegistry<T extends TopologyShape = TopologyShape> {
   readonly topology: T;
@@ -101,21 +110,28 @@ export interface HandlerRegistry<T extends TopologyShape = TopologyShape> {
 }
 
 /** Checks the map against the topology at run time too (a typo in a JS caller, a stale key). */
-export function defineHandlers<T extends TopologyShape>(topology: T, map: HandlerMap<T>): HandlerRegistry<T> {
+export function defineHandlers<T extends TopologyShape>(
+  topology: T,
+  map: NoInfer<HandlerMap<T>>,
+): HandlerRegistry<T> {
   const table = new Map<string, AnyHandler>();
   const withHandlers = new Set<string>();
-  for (const [topic, subs] of Object.entries(map as Record<string, Record<string, Record<string, unknown>>>)) {
+  for (const [topic, subs] of Object.entries(
+    map as Record<string, Record<string, Record<string, unknown>>>,
+  )) {
     const definition = topology[topic];
     if (!definition) throw new TypeError(`handlers given for unknown topic "${topic}"`);
     for (const [subscription, subjects] of Object.entries(subs)) {
       const sub = definition.subscriptions[subscription];
       if (!sub) throw new TypeError(`handlers given for unknown subscription "${topic}/${subscription}"`);
       for (const [subject, handler] of Object.entries(subjects)) {
-        if (!(subject in definition.messages)) throw new TypeError(`handler for unknown subject "${topic}/${subject}"`);
+        if (!(subject in definition.messages))
+          throw new TypeError(`handler for unknown subject "${topic}/${subject}"`);
         if (sub.subjects && !sub.subjects.includes(subject)) {
           throw new TypeError(`subscription ${topic}/${subscription} does not admit subject "${subject}"`);
         }
-        if (typeof handler !== "function") throw new TypeError(`handler ${topic}/${subscription}/${subject} is not a function`);
+        if (typeof handler !== "function")
+          throw new TypeError(`handler ${topic}/${subscription}/${subject} is not a function`);
         table.set(`${topic}/${subscription}/${subject}`, handler as AnyHandler);
         withHandlers.add(`${topic}/${subscription}`);
       }

@@ -61,17 +61,24 @@ export function createPublisher<T extends TopologyShape>(options: PublisherOptio
   const { client, topology } = options;
   const senders = new Map<string, ServiceBusSender>();
 
-  const toMessage = (topic: string, subject: string, payload: unknown, opts: PublishOptions = {}): ServiceBusMessage => {
+  const toMessage = (
+    topic: string,
+    subject: string,
+    payload: unknown,
+    opts: PublishOptions = {},
+  ): ServiceBusMessage => {
     const definition = topology[topic];
     if (!definition) throw new PublishError("UnknownTopic", `unknown topic "${topic}"`);
     const contract = definition.messages[subject];
     if (!contract) throw new PublishError("UnknownSubject", `topic "${topic}" has no subject "${subject}"`);
     const parsed = contract.safeParse(payload);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+      const issues = parsed.error.issues
+        .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+        .join("; ");
       throw new PublishError("InvalidPayload", `${topic}/${subject} payload is invalid: ${issues}`);
     }
-    const message = { subject, payload: parsed.data as unknown };
+    const message = { subject, payload: parsed.data };
     const sessionId = opts.sessionId ?? definition.sessionId?.(message);
     const messageId = opts.messageId ?? definition.messageId?.(message) ?? randomUUID();
     return {
@@ -90,7 +97,7 @@ export function createPublisher<T extends TopologyShape>(options: PublisherOptio
   const senderFor = (topic: string): ServiceBusSender => {
     let sender = senders.get(topic);
     if (!sender) {
-      sender = client.createSender(topic);
+      sender = client.createSender(topology[topic]?.name ?? topic);
       senders.set(topic, sender);
     }
     return sender;

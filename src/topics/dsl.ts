@@ -82,7 +82,9 @@ export interface SubscriptionDefinition<Subject extends string = string> {
   readonly lockDurationMs?: number;
   readonly defaultMessageTtlMs?: number;
   readonly deadLetteringOnMessageExpiration?: boolean;
-  readonly policy?: Partial<Omit<WorkerPolicy, "backoff">> & { readonly backoff?: Partial<WorkerPolicy["backoff"]> };
+  readonly policy?: Partial<Omit<WorkerPolicy, "backoff">> & {
+    readonly backoff?: Partial<WorkerPolicy["backoff"]>;
+  };
 }
 
 export interface TopicSpec<
@@ -130,23 +132,30 @@ export function defineTopic<
   const M extends MessageContracts,
   const S extends Readonly<Record<string, SubscriptionDefinition<keyof M & string>>>,
 >(spec: TopicSpec<N, M, S>): TopicDefinition<N, M, S> {
-  if (!ENTITY_NAME.test(spec.name)) throw new TypeError(`topic name "${spec.name}" is not a valid entity name`);
+  if (!ENTITY_NAME.test(spec.name))
+    throw new TypeError(`topic name "${spec.name}" is not a valid entity name`);
   const subjects = Object.keys(spec.messages);
   for (const [name, sub] of Object.entries(spec.subscriptions)) {
-    if (!ENTITY_NAME.test(name)) throw new TypeError(`subscription name "${spec.name}/${name}" is not a valid entity name`);
+    if (!ENTITY_NAME.test(name))
+      throw new TypeError(`subscription name "${spec.name}/${name}" is not a valid entity name`);
     for (const subject of sub.subjects ?? []) {
       if (!subjects.includes(subject)) {
         throw new TypeError(`subscription ${spec.name}/${name} admits unknown subject "${subject}"`);
       }
     }
     if (sub.sessionState && !sub.requiresSession) {
-      throw new TypeError(`subscription ${spec.name}/${name} declares sessionState but does not require sessions`);
+      throw new TypeError(
+        `subscription ${spec.name}/${name} declares sessionState but does not require sessions`,
+      );
     }
     if (sub.requiresSession && !spec.sessionId) {
-      throw new TypeError(`topic ${spec.name} has a session subscription (${name}) but no sessionId(message)`);
+      throw new TypeError(
+        `topic ${spec.name} has a session subscription (${name}) but no sessionId(message)`,
+      );
     }
   }
-  if (Object.keys(spec.subscriptions).length === 0) throw new TypeError(`topic ${spec.name} has no subscriptions`);
+  if (Object.keys(spec.subscriptions).length === 0)
+    throw new TypeError(`topic ${spec.name} has no subscriptions`);
   return { kind: "topic", ...spec };
 }
 
@@ -158,10 +167,14 @@ export type SubjectOf<T extends TopologyShape, K extends TopicName<T>> = keyof T
 export type PayloadOf<T extends TopologyShape, K extends TopicName<T>, S extends SubjectOf<T, K>> = z.output<
   T[K]["messages"][S]
 >;
-export type SubscriptionOf<T extends TopologyShape, K extends TopicName<T>> = keyof T[K]["subscriptions"] & string;
+export type SubscriptionOf<T extends TopologyShape, K extends TopicName<T>> = keyof T[K]["subscriptions"] &
+  string;
 
 /** The policy of one subscription with the defaults filled in. */
-export function resolvePolicy(sub: SubscriptionDefinition, defaults: WorkerPolicy = DEFAULT_POLICY): WorkerPolicy {
+export function resolvePolicy(
+  sub: SubscriptionDefinition,
+  defaults: WorkerPolicy = DEFAULT_POLICY,
+): WorkerPolicy {
   const p = sub.policy ?? {};
   return {
     maxAttempts: p.maxAttempts ?? defaults.maxAttempts,
@@ -176,22 +189,32 @@ export function resolvePolicy(sub: SubscriptionDefinition, defaults: WorkerPolic
   };
 }
 
-/** `topic/subscription` keys of every subscription in a topology, in declaration order. */
+/**
+ * `topic/subscription` keys of every subscription in a topology, in declaration order. The topic
+ * part is the topology map's key, the name code uses (`publish("orders", ...)`); the entity name
+ * on the broker is the definition's `name` (usually the same; tests use unique names).
+ */
 export function subscriptionKeys(topology: TopologyShape): string[] {
-  return Object.values(topology).flatMap((t) => Object.keys(t.subscriptions).map((s) => `${t.name}/${s}`));
+  return Object.entries(topology).flatMap(([key, t]) =>
+    Object.keys(t.subscriptions).map((s) => `${key}/${s}`),
+  );
 }
 
 /** What a publisher passes (the contract's input: defaults may be omitted). */
-export type PublishPayloadOf<T extends TopologyShape, K extends TopicName<T>, S extends SubjectOf<T, K>> = z.input<
-  T[K]["messages"][S]
->;
+export type PublishPayloadOf<
+  T extends TopologyShape,
+  K extends TopicName<T>,
+  S extends SubjectOf<T, K>,
+> = z.input<T[K]["messages"][S]>;
 
 /** The subjects a subscription admits: its `subjects` list, else every subject of its topic. */
 export type SubscriptionSubjects<
   T extends TopologyShape,
   K extends TopicName<T>,
   Sub extends SubscriptionOf<T, K>,
-> = T[K]["subscriptions"][Sub] extends { readonly subjects: readonly (infer X)[] } ? X & string : SubjectOf<T, K>;
+> = T[K]["subscriptions"][Sub] extends { readonly subjects: readonly (infer X)[] }
+  ? X & string
+  : SubjectOf<T, K>;
 
 /** True when the subscription requires sessions. */
 export type IsSessionSubscription<
@@ -205,4 +228,6 @@ export type SessionStateOf<
   T extends TopologyShape,
   K extends TopicName<T>,
   Sub extends SubscriptionOf<T, K>,
-> = T[K]["subscriptions"][Sub] extends { readonly sessionState: infer Z extends z.ZodType } ? z.output<Z> : unknown;
+> = T[K]["subscriptions"][Sub] extends { readonly sessionState: infer Z extends z.ZodType }
+  ? z.output<Z>
+  : unknown;

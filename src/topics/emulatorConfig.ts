@@ -61,7 +61,8 @@ const DEFAULT_DEDUP_WINDOW_MS = 5 * 60_000;
 
 /** Milliseconds as an ISO-8601 duration (`PT1M`, `PT0.25S`, `P1DT2H`). */
 export function isoDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`duration must be a non-negative number of ms, got ${ms}`);
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new RangeError(`duration must be a non-negative number of ms, got ${ms}`);
   const days = Math.floor(ms / 86_400_000);
   let rest = ms - days * 86_400_000;
   const hours = Math.floor(rest / 3_600_000);
@@ -69,7 +70,11 @@ export function isoDuration(ms: number): string {
   const minutes = Math.floor(rest / 60_000);
   rest -= minutes * 60_000;
   const seconds = rest / 1000;
-  const time = [hours ? `${hours}H` : "", minutes ? `${minutes}M` : "", seconds ? `${+seconds.toFixed(3)}S` : ""].join("");
+  const time = [
+    hours ? `${hours}H` : "",
+    minutes ? `${minutes}M` : "",
+    seconds ? `${+seconds.toFixed(3)}S` : "",
+  ].join("");
   const text = `P${days ? `${days}D` : ""}${time ? `T${time}` : ""}`;
   return text === "P" ? "PT0S" : text;
 }
@@ -100,7 +105,8 @@ export function ruleToSql(rule: SubscriptionRule): string {
   const terms = Object.entries(system)
     .filter((entry): entry is [string, string] => typeof entry[1] === "string")
     .map(([key, value]) => `${CORRELATION_SYSTEM[key] ?? key} = ${sqlString(value)}`);
-  for (const [name, value] of Object.entries(properties ?? {})) terms.push(`${sqlProperty(name)} = ${sqlString(value)}`);
+  for (const [name, value] of Object.entries(properties ?? {}))
+    terms.push(`${sqlProperty(name)} = ${sqlString(value)}`);
   if (terms.length === 0) throw new TypeError(`correlation rule "${rule.name}" has no conditions`);
   return terms.join(" AND ");
 }
@@ -108,7 +114,9 @@ export function ruleToSql(rule: SubscriptionRule): string {
 /** The rules of one subscription as Config.json writes them (normal rules first, then replay). */
 export function subscriptionRules(name: string, sub: SubscriptionDefinition): RuleJson[] {
   const notReplay = `${sqlProperty(REPLAY_PROPERTY)} IS NULL`;
-  const subjects = sub.subjects?.length ? `sys.Label IN (${sub.subjects.map(sqlString).join(", ")})` : undefined;
+  const subjects = sub.subjects?.length
+    ? `sys.Label IN (${sub.subjects.map(sqlString).join(", ")})`
+    : undefined;
   const rules: RuleJson[] = [];
   const sql = (ruleName: string, expression: string): RuleJson => ({
     Name: ruleName,
@@ -131,37 +139,33 @@ export function subscriptionRules(name: string, sub: SubscriptionDefinition): Ru
 
 /** The emulator's Config.json for a topology. */
 export function toEmulatorConfig(topology: TopologyShape): EmulatorConfigJson {
-  const topics = Object.values(topology).map(
-    (topic): TopicJson => ({
-      Name: topic.name,
-      Properties: {
-        ...(topic.defaultMessageTtlMs !== undefined
-          ? { DefaultMessageTimeToLive: isoDuration(topic.defaultMessageTtlMs) }
-          : {}),
-        DuplicateDetectionHistoryTimeWindow: isoDuration(
-          topic.duplicateDetection ? topic.duplicateDetection.windowMs : DEFAULT_DEDUP_WINDOW_MS,
-        ),
-        RequiresDuplicateDetection: Boolean(topic.duplicateDetection),
-      },
-      Subscriptions: Object.entries(topic.subscriptions).map(
-        ([name, sub]): SubscriptionJson => ({
-          Name: name,
-          Properties: {
-            DeadLetteringOnMessageExpiration: sub.deadLetteringOnMessageExpiration ?? false,
-            ...(sub.defaultMessageTtlMs !== undefined
-              ? { DefaultMessageTimeToLive: isoDuration(sub.defaultMessageTtlMs) }
-              : {}),
-            LockDuration: isoDuration(sub.lockDurationMs ?? DEFAULT_LOCK_MS),
-            MaxDeliveryCount: sub.maxDeliveryCount ?? DEFAULT_MAX_DELIVERY_COUNT,
-            ForwardDeadLetteredMessagesTo: "",
-            ForwardTo: "",
-            RequiresSession: sub.requiresSession ?? false,
-          },
-          Rules: subscriptionRules(name, sub),
-        }),
+  const topics = Object.values(topology).map((topic): TopicJson => ({
+    Name: topic.name,
+    Properties: {
+      ...(topic.defaultMessageTtlMs !== undefined
+        ? { DefaultMessageTimeToLive: isoDuration(topic.defaultMessageTtlMs) }
+        : {}),
+      DuplicateDetectionHistoryTimeWindow: isoDuration(
+        topic.duplicateDetection ? topic.duplicateDetection.windowMs : DEFAULT_DEDUP_WINDOW_MS,
       ),
-    }),
-  );
+      RequiresDuplicateDetection: Boolean(topic.duplicateDetection),
+    },
+    Subscriptions: Object.entries(topic.subscriptions).map(([name, sub]): SubscriptionJson => ({
+      Name: name,
+      Properties: {
+        DeadLetteringOnMessageExpiration: sub.deadLetteringOnMessageExpiration ?? false,
+        ...(sub.defaultMessageTtlMs !== undefined
+          ? { DefaultMessageTimeToLive: isoDuration(sub.defaultMessageTtlMs) }
+          : {}),
+        LockDuration: isoDuration(sub.lockDurationMs ?? DEFAULT_LOCK_MS),
+        MaxDeliveryCount: sub.maxDeliveryCount ?? DEFAULT_MAX_DELIVERY_COUNT,
+        ForwardDeadLetteredMessagesTo: "",
+        ForwardTo: "",
+        RequiresSession: sub.requiresSession ?? false,
+      },
+      Rules: subscriptionRules(name, sub),
+    })),
+  }));
   return {
     UserConfig: {
       Namespaces: [{ Name: EMULATOR_NAMESPACE, Queues: [], Topics: topics }],

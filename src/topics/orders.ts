@@ -12,9 +12,7 @@ export const OrderPlaced = z.object({
   orderId,
   customerId: z.string().min(1),
   email: z.email(),
-  items: z
-    .array(z.object({ sku: z.string().min(1), quantity: z.int().positive(), unitPrice: money }))
-    .min(1),
+  items: z.array(z.object({ sku: z.string().min(1), quantity: z.int().positive(), unitPrice: money })).min(1),
   total: money,
   currency: z.string().length(3),
   placedAt: z.iso.datetime(),

@@ -3,9 +3,7 @@ import { z } from "zod";
 import { defineTopic } from "./dsl.js";
 
 export const ReportRequested = z.object({
-  reportId: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '-' and '_' only (it names a file)"),
+  reportId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '-' and '_' only (it names a file)"),
   kind: z.enum(["sales"]),
   rows: z.int().positive().max(10_000_000),
   chunkSize: z.int().positive().max(100_000).default(1_000),

@@ -18,6 +18,10 @@ export function backoffCeiling(attempt: number, options: BackoffOptions): number
  * Full jitter: a uniformly random delay in [0, ceiling). `random` is a seam for tests
  * (it must return a number in [0, 1), like `Math.random`).
  */
-export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions,
+  random: () => number = Math.random,
+): number {
   return Math.floor(random() * backoffCeiling(attempt, options));
 }

@@ -25,11 +25,14 @@ export async function createServiceBusClient(
   connection: ServiceBusConnection,
   options: ServiceBusClientOptions,
 ): Promise<ServiceBusClient> {
-  if (connection.kind === "connectionString") return new ServiceBusClient(connection.connectionString, options);
+  if (connection.kind === "connectionString")
+    return new ServiceBusClient(connection.connectionString, options);
   const identity = await import("@azure/identity");
   const credential =
     connection.credential === "managed-identity"
       ? new identity.ManagedIdentityCredential(connection.clientId ? { clientId: connection.clientId } : {})
-      : new identity.DefaultAzureCredential(connection.clientId ? { managedIdentityClientId: connection.clientId } : {});
+      : new identity.DefaultAzureCredential(
+          connection.clientId ? { managedIdentityClientId: connection.clientId } : {},
+        );
   return new ServiceBusClient(connection.namespace, credential, options);
 }

@@ -26,7 +26,9 @@ export interface WorkerConfig {
   /** `topic/subscription` keys to consume; undefined = every subscription that has handlers. */
   readonly subscriptions: readonly string[] | undefined;
   /** Environment overrides of every subscription's policy. */
-  readonly policy: Partial<Omit<WorkerPolicy, "backoff">> & { readonly backoff: Partial<WorkerPolicy["backoff"]> };
+  readonly policy: Partial<Omit<WorkerPolicy, "backoff">> & {
+    readonly backoff: Partial<WorkerPolicy["backoff"]>;
+  };
   /** Message locks are renewed while a handler runs, for at most this long. */
   readonly maxLockRenewalMs: number;
   /** `/livez` fails when a receive loop has made no progress for this long beyond its expected wait. */
@@ -35,7 +37,11 @@ export interface WorkerConfig {
   readonly http: { readonly port: number | undefined; readonly host: string };
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** SDK retry options for every Service Bus operation. */
-  readonly serviceBus: { readonly timeoutMs: number; readonly maxRetries: number; readonly retryDelayMs: number };
+  readonly serviceBus: {
+    readonly timeoutMs: number;
+    readonly maxRetries: number;
+    readonly retryDelayMs: number;
+  };
   /** Settings of the reference domain's handlers. */
   readonly reference: {
     readonly outboxDir: string | undefined;
@@ -59,7 +65,10 @@ const count = (what: string) =>
 const schema = z.object({
   SERVICEBUS_CONNECTION_STRING: z
     .string()
-    .regex(/(^|;)\s*Endpoint\s*=\s*sb:\/\/[^;]+/i, "expected a connection string with Endpoint=sb://<host>[:port]/;...")
+    .regex(
+      /(^|;)\s*Endpoint\s*=\s*sb:\/\/[^;]+/i,
+      "expected a connection string with Endpoint=sb://<host>[:port]/;...",
+    )
     .optional(),
   SERVICEBUS_NAMESPACE: z
     .string()
@@ -88,8 +97,10 @@ const schema = z.object({
   SBW_LIVENESS_TIMEOUT_MS: ms(),
   SBW_HTTP_PORT: z
     .string()
-    .regex(/^(off|\d{1,5})$/, "expected a TCP port 0-65535 or off")
-    .refine((v) => v === "off" || Number(v) <= 65_535, "expected a TCP port 0-65535 or off")
+    .refine(
+      (v) => v === "off" || (/^\d{1,5}$/.test(v) && Number(v) <= 65_535),
+      "expected a TCP port 0-65535 or off",
+    )
     .optional(),
   SBW_HTTP_HOST: z.string().min(1, "expected a host or address to listen on").optional(),
   SBW_LOG_LEVEL: z
@@ -134,7 +145,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
   const base = e.SBW_RETRY_BASE_DELAY_MS;
   const max = e.SBW_RETRY_MAX_DELAY_MS;
   if (base !== undefined && max !== undefined && max < base) {
-    throw new ConfigError([`SBW_RETRY_MAX_DELAY_MS: expected at least SBW_RETRY_BASE_DELAY_MS (${base}), got ${max}`]);
+    throw new ConfigError([
+      `SBW_RETRY_MAX_DELAY_MS: expected at least SBW_RETRY_BASE_DELAY_MS (${base}), got ${max}`,
+    ]);
   }
   const connection: ServiceBusConnection | undefined = e.SERVICEBUS_CONNECTION_STRING
     ? { kind: "connectionString", connectionString: e.SERVICEBUS_CONNECTION_STRING }
@@ -203,10 +216,13 @@ export function selectSubscriptions(
   const selected = config.subscriptions ?? known.filter((k) => withHandlers.includes(k));
   const issues: string[] = [];
   for (const key of selected) {
-    if (!known.includes(key)) issues.push(`SBW_SUBSCRIPTIONS: unknown subscription "${key}" (known: ${known.join(", ")})`);
-    else if (!withHandlers.includes(key)) issues.push(`SBW_SUBSCRIPTIONS: subscription "${key}" has no handlers`);
+    if (!known.includes(key))
+      issues.push(`SBW_SUBSCRIPTIONS: unknown subscription "${key}" (known: ${known.join(", ")})`);
+    else if (!withHandlers.includes(key))
+      issues.push(`SBW_SUBSCRIPTIONS: subscription "${key}" has no handlers`);
   }
-  if (selected.length === 0) issues.push("SBW_SUBSCRIPTIONS: expected at least one subscription with handlers");
+  if (selected.length === 0)
+    issues.push("SBW_SUBSCRIPTIONS: expected at least one subscription with handlers");
   if (issues.length) throw new ConfigError(issues);
   return [...new Set(selected)].map((key) => {
     const [topic = "", subscription = ""] = key.split("/");
@@ -220,7 +236,10 @@ export function selectSubscriptions(
       definition,
       policy: {
         maxAttempts: o.maxAttempts ?? policy.maxAttempts,
-        backoff: { baseMs: o.backoff.baseMs ?? policy.backoff.baseMs, maxMs: o.backoff.maxMs ?? policy.backoff.maxMs },
+        backoff: {
+          baseMs: o.backoff.baseMs ?? policy.backoff.baseMs,
+          maxMs: o.backoff.maxMs ?? policy.backoff.maxMs,
+        },
         concurrency: o.concurrency ?? policy.concurrency,
         maxConcurrentSessions: o.maxConcurrentSessions ?? policy.maxConcurrentSessions,
         sessionIdleTimeoutMs: o.sessionIdleTimeoutMs ?? policy.sessionIdleTimeoutMs,

@@ -47,7 +47,6 @@ export interface ConsumerOptions {
   readonly random?: () => number;
 }
 
-
 export class SubscriptionConsumer implements ReceiveLoop {
   readonly key: string;
   private receiver: ServiceBusReceiver | undefined;
@@ -65,13 +64,13 @@ export class SubscriptionConsumer implements ReceiveLoop {
 
   start(): Promise<void> {
     const { client, target } = this.options;
-    const { topic, subscription, policy } = target.binding;
-    this.receiver = client.createReceiver(topic, subscription, {
+    const { subscription, policy } = target.binding;
+    this.receiver = client.createReceiver(target.topic.name, subscription, {
       receiveMode: "peekLock",
       maxAutoLockRenewalDurationInMs: 0,
       skipParsingBodyAsJson: true,
     });
-    this.sender = client.createSender(topic);
+    this.sender = client.createSender(target.topic.name);
     // `postInitialize` is an SDK-internal hook (InternalMessageHandlers in 7.9.5), called each time
     // the link is (re)attached; it is what tells readiness that the broker is reachable.
     const handlers: MessageHandlers & { postInitialize: () => Promise<void> } = {
@@ -116,12 +115,14 @@ export class SubscriptionConsumer implements ReceiveLoop {
         lockedUntil: () => message.lockedUntilUtc,
         renew: () => this.receiver!.renewMessageLock(message),
         maxRenewalMs: this.options.maxLockRenewalMs,
-        onRenewed: () => observer.lockRenewed({ subscription: this.key, lock: "message", id: delivery.event.messageId }),
+        onRenewed: () =>
+          observer.lockRenewed({ subscription: this.key, lock: "message", id: delivery.event.messageId }),
         onLost: () => {
           observer.lockLost({ subscription: this.key, lock: "message", id: delivery.event.messageId });
           delivery.controller.abort(new Error("message lock lost"));
         },
-        onError: (error) => target.log.warn({ err: error, messageId: delivery.event.messageId }, "lock renewal failed"),
+        onError: (error) =>
+          target.log.warn({ err: error, messageId: delivery.event.messageId }, "lock renewal failed"),
       });
 
       observer.handlerStarted(delivery.event);
@@ -140,7 +141,10 @@ export class SubscriptionConsumer implements ReceiveLoop {
         return;
       }
       if (outcome.kind === "failed") {
-        target.log.warn({ err: outcome.error, messageId: delivery.event.messageId, attempt }, "handler failed");
+        target.log.warn(
+          { err: outcome.error, messageId: delivery.event.messageId, attempt },
+          "handler failed",
+        );
       }
       await settle(this.settleDeps(), delivery, settlement);
     } finally {
@@ -151,7 +155,12 @@ export class SubscriptionConsumer implements ReceiveLoop {
   }
 
   private settleDeps(): SettleDeps {
-    return { receiver: this.receiver!, sender: this.sender!, log: this.options.target.log, observer: this.options.observer };
+    return {
+      receiver: this.receiver!,
+      sender: this.sender!,
+      log: this.options.target.log,
+      observer: this.options.observer,
+    };
   }
 
   private onReceiveError(error: unknown, source: string): Promise<void> {
@@ -179,7 +188,10 @@ export class SubscriptionConsumer implements ReceiveLoop {
       if (!finished) {
         const reason = new DrainTimeoutError();
         const unsettled = [...this.inFlight].filter((d) => !d.settled);
-        this.options.target.log.warn({ subscription: this.key, unsettled: unsettled.length }, "drain timeout; abandoning");
+        this.options.target.log.warn(
+          { subscription: this.key, unsettled: unsettled.length },
+          "drain timeout; abandoning",
+        );
         for (const delivery of unsettled) delivery.controller.abort(reason);
         await Promise.all(unsettled.map((d) => settle(this.settleDeps(), d, { kind: "abandon" })));
       }
@@ -194,7 +206,8 @@ export class SubscriptionConsumer implements ReceiveLoop {
   }
 
   health(now: number): LoopHealth {
-    const wedged = this.failingSince !== undefined && now - this.failingSince > this.options.livenessTimeoutMs;
+    const wedged =
+      this.failingSince !== undefined && now - this.failingSince > this.options.livenessTimeoutMs;
     return {
       key: this.key,
       connected: this.connected,

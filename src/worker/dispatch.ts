@@ -5,7 +5,13 @@
  */
 import type { ServiceBusReceivedMessage } from "@azure/service-bus";
 import type { Logger } from "pino";
-import type { AnyHandler, HandlerContext, HandlerRegistry, MessageMetadata, SessionAccess } from "../handlers/registry.js";
+import type {
+  AnyHandler,
+  HandlerContext,
+  HandlerRegistry,
+  MessageMetadata,
+  SessionAccess,
+} from "../handlers/registry.js";
 import type { Publisher } from "../publisher/index.js";
 import type { AnyTopicDefinition } from "../topics/dsl.js";
 import type { SubscriptionBinding } from "./config.js";
@@ -34,7 +40,7 @@ export function metadataOf(message: ServiceBusReceivedMessage): MessageMetadata 
   const causation = props[PROPERTY.causationId];
   return {
     messageId: messageIdText(message.messageId),
-    correlationId: message.correlationId === undefined ? undefined : String(message.correlationId as string | number),
+    correlationId: message.correlationId === undefined ? undefined : String(message.correlationId),
     causationId: typeof causation === "string" ? causation : undefined,
     sessionId: message.sessionId,
     deliveryCount: message.deliveryCount ?? 0,
@@ -50,14 +56,21 @@ function decodeBody(body: unknown): { ok: true; value: unknown } | { ok: false; 
     try {
       return { ok: true, value: JSON.parse(Buffer.from(body).toString("utf8")) as unknown };
     } catch (error) {
-      return { ok: false, detail: `body is not JSON: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        ok: false,
+        detail: `body is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
   }
   return { ok: true, value: body };
 }
 
 /** Resolves with the handler's result, or as soon as `signal` aborts (a hung handler is left behind). */
-function runUntilAborted(handler: AnyHandler, payload: unknown, ctx: Parameters<AnyHandler>[1]): Promise<Outcome> {
+function runUntilAborted(
+  handler: AnyHandler,
+  payload: unknown,
+  ctx: Parameters<AnyHandler>[1],
+): Promise<Outcome> {
   const { signal } = ctx;
   return new Promise<Outcome>((resolve) => {
     const onAbort = (): void => resolve({ kind: "interrupted" });
@@ -112,7 +125,10 @@ export async function dispatch(target: DispatchTarget, input: DispatchInput): Pr
       target.publisher.publish(toTopic, toSubject, payload, {
         ...options,
         correlationId: options?.correlationId ?? metadata.correlationId ?? metadata.messageId,
-        applicationProperties: { ...options?.applicationProperties, [PROPERTY.causationId]: metadata.messageId },
+        applicationProperties: {
+          ...options?.applicationProperties,
+          [PROPERTY.causationId]: metadata.messageId,
+        },
       }),
     ...(input.session ? { session: input.session } : {}),
   };

@@ -32,10 +32,18 @@ export function liveness(source: HealthSource): { ok: boolean; loops: LoopHealth
 
 export function readiness(source: HealthSource): { ok: boolean; draining: boolean; loops: LoopHealth[] } {
   const loops = source.loops();
-  return { ok: !source.draining && loops.length > 0 && loops.every((l) => l.connected), draining: source.draining, loops };
+  return {
+    ok: !source.draining && loops.length > 0 && loops.every((l) => l.connected),
+    draining: source.draining,
+    loops,
+  };
 }
 
-export async function startHealthServer(source: HealthSource, port: number, host: string): Promise<HealthServer> {
+export async function startHealthServer(
+  source: HealthSource,
+  port: number,
+  host: string,
+): Promise<HealthServer> {
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { error: "method not allowed" });

@@ -1,6 +1,12 @@
 /** The worker runtime's public surface. */
 export { startWorker, type Worker, type WorkerOptions } from "./worker.js";
-export { loadConfig, selectSubscriptions, CONFIG_KEYS, type WorkerConfig, type SubscriptionBinding } from "./config.js";
+export {
+  loadConfig,
+  selectSubscriptions,
+  CONFIG_KEYS,
+  type WorkerConfig,
+  type SubscriptionBinding,
+} from "./config.js";
 export { createLogger } from "./logger.js";
 export { decideSettlement, type Outcome, type Settlement } from "./policy.js";
 export { backoffDelay, backoffCeiling } from "./backoff.js";

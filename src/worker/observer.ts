@@ -22,8 +22,16 @@ export interface WorkerObserver {
   settled?(event: DeliveryEvent & { readonly settlement: Settlement; readonly durationMs: number }): void;
   /** Settling failed; the lock is left to expire and the broker redelivers. */
   settleFailed?(event: DeliveryEvent & { readonly error: unknown }): void;
-  lockRenewed?(event: { readonly subscription: string; readonly lock: "message" | "session"; readonly id: string }): void;
-  lockLost?(event: { readonly subscription: string; readonly lock: "message" | "session"; readonly id: string }): void;
+  lockRenewed?(event: {
+    readonly subscription: string;
+    readonly lock: "message" | "session";
+    readonly id: string;
+  }): void;
+  lockLost?(event: {
+    readonly subscription: string;
+    readonly lock: "message" | "session";
+    readonly id: string;
+  }): void;
   sessionAccepted?(event: { readonly subscription: string; readonly sessionId: string }): void;
   sessionReleased?(event: {
     readonly subscription: string;

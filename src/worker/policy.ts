@@ -52,7 +52,9 @@ export interface DeadLetterDescription {
 
 export function describe(handler: string, attempt: number, error: DeadLetterDescription["error"]): string {
   const message =
-    error.message.length > MAX_MESSAGE_LENGTH ? `${error.message.slice(0, MAX_MESSAGE_LENGTH)}…` : error.message;
+    error.message.length > MAX_MESSAGE_LENGTH
+      ? `${error.message.slice(0, MAX_MESSAGE_LENGTH)}…`
+      : error.message;
   const description: DeadLetterDescription = { handler, error: { ...error, message }, attempt };
   return JSON.stringify(description);
 }
@@ -90,7 +92,11 @@ export function decideSettlement(input: SettlementInput): Settlement {
     case "failed": {
       const summary = errorSummary(outcome.error);
       if (isPermanentError(outcome.error)) {
-        return { kind: "deadLetter", reason: outcome.error.code, description: describe(handler, attempt, summary) };
+        return {
+          kind: "deadLetter",
+          reason: outcome.error.code,
+          description: describe(handler, attempt, summary),
+        };
       }
       if (attempt >= policy.maxAttempts) {
         return {

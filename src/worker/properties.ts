@@ -30,7 +30,9 @@ export function baseAttempt(properties: Props): number {
  * The handler attempt a delivery represents: the copy's starting attempt plus the broker's
  * delivery count (each lost lock, crash or abandon counts as an attempt used).
  */
-export function attemptOf(message: Pick<ServiceBusReceivedMessage, "applicationProperties" | "deliveryCount">): number {
+export function attemptOf(
+  message: Pick<ServiceBusReceivedMessage, "applicationProperties" | "deliveryCount">,
+): number {
   return baseAttempt(message.applicationProperties) + (message.deliveryCount ?? 0);
 }
 
@@ -40,7 +42,9 @@ export function messageIdText(id: ServiceBusReceivedMessage["messageId"]): strin
   return String(id);
 }
 
-export function rootMessageId(message: Pick<ServiceBusReceivedMessage, "applicationProperties" | "messageId">): string {
+export function rootMessageId(
+  message: Pick<ServiceBusReceivedMessage, "applicationProperties" | "messageId">,
+): string {
   const root = message.applicationProperties?.[PROPERTY.rootMessageId];
   return typeof root === "string" && root.length > 0 ? root : messageIdText(message.messageId);
 }

@@ -19,8 +19,13 @@
  * INVARIANT: every received message is settled exactly once, or its lock (the session lock) is
  * left to expire on purpose: see ./settle.ts.
  */
-import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusSessionReceiver } from "@azure/service-bus";
+import type {
+  ServiceBusClient,
+  ServiceBusReceivedMessage,
+  ServiceBusSessionReceiver,
+} from "@azure/service-bus";
 import { isServiceBusError } from "@azure/service-bus";
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SessionAccess } from "../handlers/registry.js";
 import type { DispatchTarget } from "./dispatch.js";
@@ -62,7 +67,9 @@ interface Slot {
 
 /** An accept that found nothing: not an error, just try again. */
 function isNoSessionAvailable(error: unknown): boolean {
-  return isServiceBusError(error) && (error.code === "ServiceTimeout" || error.code === "SessionCannotBeLocked");
+  return (
+    isServiceBusError(error) && (error.code === "ServiceTimeout" || error.code === "SessionCannotBeLocked")
+  );
 }
 
 /** Keeps an emulator or broker that answers "no session" instantly from turning accept into a spin. */
@@ -78,6 +85,8 @@ export class SessionConsumer implements ReceiveLoop {
 
   constructor(private readonly options: SessionConsumerOptions) {
     this.key = options.target.binding.key;
+    // Every slot's pending accept / receive / backoff listens on the intake signal.
+    setMaxListeners(0, this.intake.signal);
   }
 
   start(): Promise<void> {
@@ -87,7 +96,10 @@ export class SessionConsumer implements ReceiveLoop {
       this.slots.push(slot);
       this.loops.push(this.slotLoop(slot));
     }
-    this.options.target.log.info({ subscription: this.key, maxConcurrentSessions: n }, "session consumer started");
+    this.options.target.log.info(
+      { subscription: this.key, maxConcurrentSessions: n },
+      "session consumer started",
+    );
     return Promise.resolve();
   }
 
@@ -98,12 +110,12 @@ export class SessionConsumer implements ReceiveLoop {
 
   private async slotLoop(slot: Slot): Promise<void> {
     const { client, target } = this.options;
-    const { topic, subscription } = target.binding;
+    const { subscription } = target.binding;
     while (!this.intake.signal.aborted) {
       this.enter(slot, "accepting");
       let receiver: ServiceBusSessionReceiver;
       try {
-        receiver = await client.acceptNextSession(topic, subscription, {
+        receiver = await client.acceptNextSession(target.topic.name, subscription, {
           maxAutoLockRenewalDurationInMs: 0,
           skipParsingBodyAsJson: true,
           abortSignal: this.intake.signal,
@@ -211,15 +223,26 @@ export class SessionConsumer implements ReceiveLoop {
       for (let attempt = first; ; attempt += 1) {
         delivery.event = { ...delivery.event, attempt };
         observer.handlerStarted(delivery.event);
-        const outcome = await dispatch(target, { message, attempt, signal: delivery.controller.signal, session: access });
+        const outcome = await dispatch(target, {
+          message,
+          attempt,
+          signal: delivery.controller.signal,
+          session: access,
+        });
         if (session.renewal.lost.aborted) {
           // The broker has released the session; it redelivers this message to whoever takes it next.
-          target.log.warn({ messageId: delivery.event.messageId, sessionId: session.sessionId }, "session lock lost during handler");
+          target.log.warn(
+            { messageId: delivery.event.messageId, sessionId: session.sessionId },
+            "session lock lost during handler",
+          );
           delivery.settled = true;
           return;
         }
         if (outcome.kind === "failed") {
-          target.log.warn({ err: outcome.error, messageId: delivery.event.messageId, attempt }, "handler failed");
+          target.log.warn(
+            { err: outcome.error, messageId: delivery.event.messageId, attempt },
+            "handler failed",
+          );
         }
         const settlement = decideSettlement({
           outcome,
@@ -294,19 +317,29 @@ export class SessionConsumer implements ReceiveLoop {
   async drain(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const all = Promise.all(this.loops).then(() => true);
-    const finished = await Promise.race([all, new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+    const finished = await Promise.race([
+      all,
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
+    ]);
     clearTimeout(timer);
     if (finished) return;
     const reason = new DrainTimeoutError();
     const busy = [...this.held].filter((s) => s.current && !s.current.settled);
-    this.options.target.log.warn({ subscription: this.key, unsettled: busy.length }, "drain timeout; abandoning");
+    this.options.target.log.warn(
+      { subscription: this.key, unsettled: busy.length },
+      "drain timeout; abandoning",
+    );
     await Promise.all(
       busy.map(async (s) => {
         const delivery = s.current!;
         delivery.controller.abort(reason);
-        await settle({ receiver: s.receiver, log: this.options.target.log, observer: this.options.observer }, delivery, {
-          kind: "abandon",
-        });
+        await settle(
+          { receiver: s.receiver, log: this.options.target.log, observer: this.options.observer },
+          delivery,
+          {
+            kind: "abandon",
+          },
+        );
       }),
     );
   }
@@ -330,7 +363,9 @@ export class SessionConsumer implements ReceiveLoop {
       connected: this.connected,
       wedged: stuck !== undefined,
       inFlight: [...this.held].filter((s) => s.current).length,
-      ...(stuck ? { detail: `a session slot has been ${stuck.phase} since ${new Date(stuck.since).toISOString()}` } : {}),
+      ...(stuck
+        ? { detail: `a session slot has been ${stuck.phase} since ${new Date(stuck.since).toISOString()}` }
+        : {}),
     };
   }
 }

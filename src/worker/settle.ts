@@ -60,10 +60,16 @@ export async function settle(deps: SettleDeps, delivery: Delivery, decision: Set
         const at = new Date(Date.now() + settlement.delayMs);
         try {
           // Schedule first, then complete: a crash in between repeats work but loses nothing.
-          await deps.sender.scheduleMessages(retryCopy(message, event.subscription, settlement.nextAttempt, at), at);
+          await deps.sender.scheduleMessages(
+            retryCopy(message, event.subscription, settlement.nextAttempt, at),
+            at,
+          );
         } catch (error) {
           // No copy: hand the message back instead (redelivered at once, delivery count + 1).
-          log.error({ err: error, messageId: event.messageId }, "scheduling the retry copy failed; abandoning");
+          log.error(
+            { err: error, messageId: event.messageId },
+            "scheduling the retry copy failed; abandoning",
+          );
           settlement = { kind: "abandon" };
           await receiver.abandonMessage(message);
           break;

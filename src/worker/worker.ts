@@ -51,17 +51,40 @@ export interface Worker extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Logs settlements: dead-letters as warnings, retries as info, the rest at debug level. */
+function loggingObserver(log: Logger): WorkerObserver {
+  return {
+    settled: (e) => {
+      const fields = {
+        subscription: `${e.topic}/${e.subscription}`,
+        messageId: e.messageId,
+        attempt: e.attempt,
+      };
+      const s = e.settlement;
+      if (s.kind === "deadLetter")
+        log.warn({ ...fields, reason: s.reason, description: s.description }, "dead-lettered");
+      else if (s.kind === "retry") log.info({ ...fields, delayMs: s.delayMs }, "retry scheduled");
+      else log.debug({ ...fields, settlement: s.kind, durationMs: e.durationMs }, "settled");
+    },
+    sessionReleased: (e) => log.debug(e, "session released"),
+  };
+}
+
 export async function startWorker<T extends TopologyShape>(options: WorkerOptions<T>): Promise<Worker> {
   const { config, registry, logger } = options;
   if (!config.connection) {
-    throw new ConfigError(["SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE: expected one of them, got neither"]);
+    throw new ConfigError([
+      "SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE: expected one of them, got neither",
+    ]);
   }
   const bindings = selectSubscriptions(registry.topology, registry.subscriptions(), config);
   const log = logger.child({ component: "worker" });
-  const observer = combineObservers(options.observers ?? [], (hook, error) =>
+  const observer = combineObservers([loggingObserver(log), ...(options.observers ?? [])], (hook, error) =>
     log.error({ err: error, hook }, "observer hook threw"),
   );
-  const resources = new Resources((name, error) => log.error({ err: error, resource: name }, "release failed"));
+  const resources = new Resources((name, error) =>
+    log.error({ err: error, resource: name }, "release failed"),
+  );
   const loops: ReceiveLoop[] = [];
   let draining = false;
   const source: HealthSource = {
@@ -78,12 +101,16 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
       await createServiceBusClient(config.connection, options.clientOptions ?? clientOptions(config)),
       (c) => c.close(),
     );
-    const publisher = resources.add("publisher", createPublisher({ client, topology: registry.topology }), (p) =>
-      p.close(),
+    const publisher = resources.add(
+      "publisher",
+      createPublisher({ client, topology: registry.topology }),
+      (p) => p.close(),
     );
     if (config.http.port !== undefined) {
-      http = resources.add("health server", await startHealthServer(source, config.http.port, config.http.host), (s) =>
-        s.close(),
+      http = resources.add(
+        "health server",
+        await startHealthServer(source, config.http.port, config.http.host),
+        (s) => s.close(),
       );
       log.info({ port: http.port, host: http.host }, "health server listening");
     }
@@ -126,9 +153,7 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
     draining = true;
     log.info("draining: intake stopped");
     await Promise.all(loops.map((l) => l.stopIntake()));
-    await Promise.all(
-      loops.map((l, i) => l.drain(bindings[i]!.policy.drainTimeoutMs)),
-    );
+    await Promise.all(loops.map((l, i) => l.drain(bindings[i]!.policy.drainTimeoutMs)));
     log.info("drained; closing");
     await resources.close();
     log.info("worker closed");

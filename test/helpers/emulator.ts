@@ -3,6 +3,7 @@
  * fixture that closes everything it opened, and small receive/assert utilities.
  */
 import assert from "node:assert/strict";
+import { inspect } from "node:util";
 
 import {
   isServiceBusError,
@@ -12,7 +13,12 @@ import {
   type ServiceBusReceiver,
 } from "@azure/service-bus";
 
-import { startEmulator, type Emulator, type EmulatorOptions, type EntitySnapshot } from "../../src/emulator/index.js";
+import {
+  startEmulator,
+  type Emulator,
+  type EmulatorOptions,
+  type EntitySnapshot,
+} from "../../src/emulator/index.js";
 
 /** The SDK's sequence-number type (a `long` Long), without importing the transitive `long` package. */
 export type SequenceNumber = NonNullable<ServiceBusReceivedMessage["sequenceNumber"]>;
@@ -42,7 +48,10 @@ export interface TopicConfig {
 }
 
 /** An official-emulator Config.json object with the given entities. */
-export function configJson(entities: { queues?: readonly QueueConfig[]; topics?: readonly TopicConfig[] }): unknown {
+export function configJson(entities: {
+  queues?: readonly QueueConfig[];
+  topics?: readonly TopicConfig[];
+}): unknown {
   return {
     UserConfig: {
       Namespaces: [
@@ -106,7 +115,10 @@ export class EmulatorFixture {
   }
 
   /** A new tracked client; pass a connection string to override the emulator's. */
-  client(options: ServiceBusClientOptions = {}, connectionString = this.emulator.connectionString): ServiceBusClient {
+  client(
+    options: ServiceBusClientOptions = {},
+    connectionString = this.emulator.connectionString,
+  ): ServiceBusClient {
     const client = new ServiceBusClient(connectionString, { retryOptions: FAST_RETRY, ...options });
     this.clients.add(client);
     return client;
@@ -119,9 +131,7 @@ export class EmulatorFixture {
 
   /** Counts of one queue (`q`) or subscription (`t/Subscriptions/s`). */
   entity(name: string): EntitySnapshot {
-    const found = this.emulator
-      .snapshot()
-      .entities.find((e) => e.name.toLowerCase() === name.toLowerCase());
+    const found = this.emulator.snapshot().entities.find((e) => e.name.toLowerCase() === name.toLowerCase());
     assert.ok(found, `entity ${name} is not in the snapshot`);
     return found;
   }
@@ -156,13 +166,19 @@ export async function receiveExactly(
 }
 
 /** Receives one message, failing the test when none arrives. */
-export async function receiveOne(receiver: ServiceBusReceiver, maxWaitTimeInMs = 5000): Promise<ServiceBusReceivedMessage> {
+export async function receiveOne(
+  receiver: ServiceBusReceiver,
+  maxWaitTimeInMs = 5000,
+): Promise<ServiceBusReceivedMessage> {
   const [message] = await receiveExactly(receiver, 1, maxWaitTimeInMs);
   return message!;
 }
 
 /** Asserts that a receive over a short window returns nothing. */
-export async function assertNothingToReceive(receiver: ServiceBusReceiver, maxWaitTimeInMs = 300): Promise<void> {
+export async function assertNothingToReceive(
+  receiver: ServiceBusReceiver,
+  maxWaitTimeInMs = 300,
+): Promise<void> {
   const messages = await receiver.receiveMessages(1, { maxWaitTimeInMs });
   assert.deepEqual(
     messages.map((m) => m.body as unknown),
@@ -185,7 +201,7 @@ export async function expectServiceBusError(
   assert.ok(error !== undefined, `expected a ServiceBusError ${codes.join(" or ")}, but the call succeeded`);
   assert.ok(
     isServiceBusError(error),
-    `expected a ServiceBusError ${codes.join(" or ")}, got ${String((error as Error)?.stack ?? error)}`,
+    `expected a ServiceBusError ${codes.join(" or ")}, got ${inspect(error)}`,
   );
   assert.ok(
     codes.includes(error.code),

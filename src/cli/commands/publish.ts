@@ -21,7 +21,9 @@ export const EMULATOR_STATE_FILE = join(".tmp", "sbworker-emulator.json");
 
 async function emulatorConnection(io: CliIo): Promise<ServiceBusConnection> {
   try {
-    const state = JSON.parse(await readFile(join(io.cwd, EMULATOR_STATE_FILE), "utf8")) as { connectionString?: unknown };
+    const state = JSON.parse(await readFile(join(io.cwd, EMULATOR_STATE_FILE), "utf8")) as {
+      connectionString?: unknown;
+    };
     if (typeof state.connectionString === "string") {
       return { kind: "connectionString", connectionString: state.connectionString };
     }
@@ -50,17 +52,23 @@ export const publishCommand: CliCommand = {
       return 0;
     }
     const [topicName, json] = positionals;
-    if (!topicName || json === undefined || positionals.length !== 2) throw new UsageError("expected <topic> <json>");
-    const topic = topology[topicName as keyof typeof topology] as (typeof topology)[keyof typeof topology] | undefined;
-    if (!topic) throw new UsageError(`unknown topic "${topicName}" (known: ${Object.keys(topology).join(", ")})`);
+    if (!topicName || json === undefined || positionals.length !== 2)
+      throw new UsageError("expected <topic> <json>");
+    const topic = topology[topicName as keyof typeof topology] as
+      (typeof topology)[keyof typeof topology] | undefined;
+    if (!topic)
+      throw new UsageError(`unknown topic "${topicName}" (known: ${Object.keys(topology).join(", ")})`);
     const subjects = Object.keys(topic.messages);
     const subject = values.subject ?? (subjects.length === 1 ? subjects[0] : undefined);
-    if (!subject) throw new UsageError(`--subject is required for topic ${topicName} (one of ${subjects.join(", ")})`);
+    if (!subject)
+      throw new UsageError(`--subject is required for topic ${topicName} (one of ${subjects.join(", ")})`);
     let payload: unknown;
     try {
       payload = JSON.parse(json);
     } catch (error) {
-      throw new UsageError(`<json> is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+      throw new UsageError(
+        `<json> is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
 
     const config = configFrom(io);

@@ -76,7 +76,9 @@ export const runCommand: CliCommand = {
     }
     const config = configFrom(io);
     if (!config.connection) {
-      throw new UsageError("set SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE (or use npm start for the emulator)");
+      throw new UsageError(
+        "set SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE (or use npm start for the emulator)",
+      );
     }
     return runWorker(config, io);
   },

@@ -21,8 +21,11 @@ the embedded emulator with the generated topology on port 5672 (or --port; a fre
 
 const DEFAULT_PORT = 5672;
 
+/** The emulator rewords EADDRINUSE (without keeping `code`), so the message is checked too. */
 function isAddressInUse(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "EADDRINUSE";
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === "EADDRINUSE" || (typeof message === "string" && message.includes("already in use"));
 }
 
 export const startCommand: CliCommand = {
@@ -38,7 +41,8 @@ export const startCommand: CliCommand = {
       return 0;
     }
     const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError("--port: expected 0-65535");
+    if (!Number.isInteger(port) || port < 0 || port > 65_535)
+      throw new UsageError("--port: expected 0-65535");
     const config = configFrom(io);
     if (config.connection) return runWorker(config, io);
 

@@ -29,8 +29,18 @@ export class DeliveryLink implements DeliveryTarget {
     installDrainFix(link);
   }
 
+  /**
+   * rhea takes credit off the link only when it writes a transfer, a tick after `send`; the
+   * deliveries handed over but not yet written still count against the client's credit, or a
+   * receiver asking for one message would be sent (and locked) several.
+   */
+  private readonly unsent: RheaDelivery[] = [];
+
   credit(): number {
-    return this.link.is_open() ? (this.link.credit as number) : 0;
+    if (!this.link.is_open()) return 0;
+    const written = this.link.session.outgoing.next_pending_delivery as number;
+    while (this.unsent.length > 0 && (this.unsent[0].id as number) < written) this.unsent.shift();
+    return (this.link.credit as number) - this.unsent.length;
   }
 
   deliver(m: StoredMessage, lockToken: string | undefined): void {
@@ -41,6 +51,7 @@ export class DeliveryLink implements DeliveryTarget {
     const tag = lockToken !== undefined ? lockTokenToDeliveryTag(lockToken) : EMPTY_TAG;
     const delivery = this.link.send(bytes, tag, 0);
     delivery.sbwLockToken = lockToken;
+    this.unsent.push(delivery);
   }
 
   sessionLockLost(sessionId: string): void {

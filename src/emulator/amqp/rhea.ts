@@ -6,9 +6,16 @@ import rhea from "rhea";
 
 export { rhea };
 
-/** A decoded AMQP message as rhea represents it (snake_case sections). */
+/**
+ * A decoded AMQP message as rhea represents it: the header and properties sections are
+ * flattened onto the message (`ttl`, `durable`, `message_id`, `group_id`, ...).
+ */
 export interface AmqpMessage {
-  header?: AmqpHeader | undefined;
+  durable?: boolean | undefined;
+  priority?: number | undefined;
+  ttl?: number | undefined;
+  first_acquirer?: boolean | undefined;
+  delivery_count?: number | undefined;
   delivery_annotations?: Record<string, unknown> | undefined;
   message_annotations?: Record<string, unknown> | undefined;
   message_id?: unknown;

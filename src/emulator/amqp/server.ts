@@ -12,13 +12,16 @@ import type { Clock } from "../clock.js";
 import type { Entity } from "../broker/entity.js";
 import { BrokerError, Condition, isBrokerError } from "../broker/errors.js";
 import type { Namespace, Resolved } from "../broker/namespace.js";
-import { audiencePath, verifyToken } from "./cbs.js";
+import { Authorizer, hasRight, rightForOperation } from "../auth/authorizer.js";
+import type { Grant, Right } from "../auth/authorizer.js";
+import { audiencePath } from "./cbs.js";
 import { answerDrain, DeliveryLink, toAmqpError } from "./delivery-link.js";
 import { handleManagement } from "./management.js";
 import { acceptIncoming } from "./incoming.js";
 import { message as amqp, rhea, types } from "./rhea.js";
 import type { AmqpMessage, RheaConnection, RheaContext, RheaLink } from "./rhea.js";
 import { SessionAcceptor } from "./session-accept.js";
+import { sniffProtocol } from "../tls/listener.js";
 
 export interface ServerOptions {
   readonly namespace: Namespace;
@@ -28,6 +31,10 @@ export interface ServerOptions {
   readonly log: (line: string) => void;
   /** Connections allowed at once (the official emulator allows 10); undefined means no cap. */
   readonly maxConnections?: number | undefined;
+  /** Checks tokens and rights (auth/authorizer.ts); by default `sasKeys` decide, as SAS-only checks. */
+  readonly authorizer?: Authorizer | undefined;
+  /** Connections to the AMQP port that speak HTTP instead (the administration API). */
+  readonly onHttpSocket?: ((socket: Socket) => void) | undefined;
 }
 
 interface ConnectionState {
@@ -35,8 +42,8 @@ interface ConnectionState {
   readonly replyLinks: Map<string, RheaLink>;
   /** Receiver links by name, for `associated-link-name` in management requests. */
   readonly deliveryLinks: Map<string, DeliveryLink>;
-  /** Entity paths (lower case) this connection holds a valid token for. */
-  readonly authorized: Set<string>;
+  /** Entity paths (lower case) this connection holds a valid token for, with what it allows. */
+  readonly authorized: Map<string, Grant>;
 }
 
 type LinkRole =
@@ -56,12 +63,24 @@ export class AmqpServer {
   private readonly sockets = new Set<Socket>();
   private readonly connections = new Set<RheaConnection>();
   private readonly sessions: SessionAcceptor;
+  private readonly auth: Authorizer;
 
   constructor(private readonly o: ServerOptions) {
     this.container.sasl_server_mechanisms.enable_anonymous();
     this.sessions = new SessionAcceptor(o.clock);
-    this.server = net.createServer((socket) => this.onSocket(socket));
+    this.auth =
+      o.authorizer ??
+      new Authorizer({ mode: o.sasKeys ? "sas" : "any", sasKeys: o.sasKeys, clock: o.clock, localHosts: [] });
+    const onHttp = o.onHttpSocket;
+    this.server = net.createServer((socket) =>
+      onHttp ? sniffProtocol(socket, (s) => this.onSocket(s), onHttp) : this.onSocket(socket),
+    );
     this.wire();
+  }
+
+  /** Serves an AMQP connection accepted by another listener (the TLS one). */
+  acceptSocket(socket: Socket): void {
+    this.onSocket(socket);
   }
 
   get connectionCount(): number {
@@ -105,11 +124,29 @@ export class AmqpServer {
     this.sockets.add(socket);
     socket.on("close", () => this.sockets.delete(socket));
     socket.on("error", () => socket.destroy());
+    socket.once("data", (chunk: Buffer) => {
+      // AMQP 1.0 §2.2: answer a protocol header we do not speak with the one we do, then close.
+      if (!isAmqpHeader(chunk)) {
+        socket.end(SASL_HEADER);
+      }
+    });
     const connection = this.container.create_connection({ id: undefined });
+    // A frame rhea cannot decode ends this connection only; say why before the socket closes.
+    const onInputError = (error: unknown): void => {
+      this.o.log(`emulator: protocol error: ${String(error)}`);
+      try {
+        connection.close({ condition: Condition.decodeError, description: String(error) });
+        connection.output();
+      } catch {
+        // The socket may already be gone; rhea ends it right after this handler anyway.
+      }
+    };
+    connection.on("protocol_error", onInputError);
+    connection.on("error", onInputError);
     connection.sbw = {
       replyLinks: new Map(),
       deliveryLinks: new Map(),
-      authorized: new Set(),
+      authorized: new Map(),
     } satisfies ConnectionState;
     connection.accept(socket);
   }
@@ -238,14 +275,18 @@ export class AmqpServer {
     link.close(toAmqpError(error));
   }
 
-  private checkAuthorized(connection: RheaConnection, address: string): void {
-    if (this.o.sasKeys === undefined) return;
+  private checkAuthorized(connection: RheaConnection, address: string, right: Right): void {
+    if (!this.auth.enforcing) return;
     const path = audiencePath(address);
     const st = this.state(connection);
-    for (const a of st.authorized) if (path === a || path.startsWith(`${a}/`)) return;
+    const now = this.o.clock.now();
+    for (const [a, grant] of st.authorized) {
+      const covers = a === "" || path === a || path.startsWith(`${a}/`);
+      if (covers && grant.expiresAt > now && hasRight(grant, right)) return;
+    }
     throw new BrokerError(
       Condition.unauthorized,
-      `Unauthorized access. 'Send' or 'Listen' claim(s) are required for '${address}'.`,
+      `Unauthorized access. '${right}' claim(s) are required to perform this operation on '${address}'.`,
     );
   }
 
@@ -268,7 +309,7 @@ export class AmqpServer {
             `Cannot send to '${address}': only queues and topics accept messages.`,
           );
         }
-        this.checkAuthorized(ctx.connection, address);
+        this.checkAuthorized(ctx.connection, address, "Send");
         link.local.attach.max_message_size = this.o.maxMessageSizeFor(address);
         link.sbwRole = { kind: "send", address } satisfies LinkRole;
       }
@@ -300,7 +341,7 @@ export class AmqpServer {
           `Cannot receive from topic '${address}'; receive from a subscription.`,
         );
       entity = target.entity;
-      this.checkAuthorized(ctx.connection, address);
+      this.checkAuthorized(ctx.connection, address, "Listen");
     } catch (error) {
       this.refuse(link, error, false);
       return;
@@ -407,16 +448,12 @@ export class AmqpServer {
         );
       const path = audiencePath(audience);
       if (path !== "") this.o.namespace.resolve(path);
-      const verdict = verifyToken(
-        { audience, type: text(app.type), token: text(request.body) },
-        this.o.sasKeys,
-        this.o.clock,
-      );
+      const verdict = this.auth.cbs({ audience, type: text(app.type), token: text(request.body) });
       if (!verdict.ok) {
         this.reply(ctx, request, status(401, verdict.reason, Condition.unauthorized));
         return;
       }
-      this.state(ctx.connection).authorized.add(path);
+      this.state(ctx.connection).authorized.set(path, verdict.grant);
       this.reply(ctx, request, status(202, "Accepted"));
     } catch (error) {
       const e = isBrokerError(error) ? error : new BrokerError(Condition.internal, String(error));
@@ -441,6 +478,8 @@ export class AmqpServer {
       ) {
         throw new BrokerError(Condition.argumentError, "The request body must be a map.");
       }
+      const address: string = ctx.receiver.remote.attach.target?.address ?? "";
+      this.checkAuthorized(ctx.connection, address, rightForOperation(text(app.operation)));
       const result = handleManagement(this.o.namespace, target, {
         operation: text(app.operation),
         body: (body ?? {}) as Record<string, unknown>,
@@ -466,6 +505,13 @@ export class AmqpServer {
       });
     }
   }
+}
+
+const SASL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 3, 1, 0, 0]);
+
+function isAmqpHeader(chunk: Buffer): boolean {
+  if (chunk.length < 8) return chunk.subarray(0, 4).toString("latin1") === "AMQP".slice(0, Math.min(4, chunk.length));
+  return chunk.subarray(0, 4).toString("latin1") === "AMQP" && (chunk[4] === 0 || chunk[4] === 3) && chunk[5] === 1;
 }
 
 function text(v: unknown): string {

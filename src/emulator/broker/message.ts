@@ -62,7 +62,7 @@ export function bareSections(encoded: Buffer): Buffer {
 /** Encodes a decoded message's bare sections (properties, application properties, body, footer). */
 export function encodeBare(m: AmqpMessage): Buffer {
   const copy: AmqpMessage = { ...m };
-  delete copy.header;
+  // rhea flattens the header onto the message; bareSections drops the header section it encodes.
   delete copy.delivery_annotations;
   delete copy.message_annotations;
   return bareSections(amqpMessage.encode(copy));

@@ -277,7 +277,7 @@ export class Namespace {
   ): StoredMessage {
     const d = m.decoded;
     const rest = bareOf(m);
-    const ttlFromHeader = typeof d.header?.ttl === "number" && d.header.ttl > 0 ? d.header.ttl : undefined;
+    const ttlFromHeader = typeof d.ttl === "number" && d.ttl > 0 ? d.ttl : undefined;
     const ttlMs =
       ttlFromHeader === undefined
         ? defaultTtl
@@ -291,8 +291,7 @@ export class Namespace {
       order: 0,
       messageId: messageIdString(d.message_id),
       sessionId: d.group_id,
-      header:
-        d.header === undefined ? undefined : { ...d.header, delivery_count: undefined as unknown as number },
+      header: headerOf(d),
       annotations: annotations && Object.keys(annotations).length > 0 ? annotations : undefined,
       rest,
       size: rest.length,
@@ -425,6 +424,19 @@ export class Namespace {
   }
 }
 
+/** The client's header fields (rhea flattens them onto the message); delivery count is ours. */
+function headerOf(d: AmqpMessage): StoredMessage["header"] {
+  if (d.durable === undefined && d.priority === undefined && d.ttl === undefined && d.first_acquirer === undefined) {
+    return undefined;
+  }
+  const h: NonNullable<StoredMessage["header"]> = {};
+  if (d.durable !== undefined) h.durable = d.durable;
+  if (d.priority !== undefined) h.priority = d.priority;
+  if (d.ttl !== undefined) h.ttl = d.ttl;
+  if (d.first_acquirer !== undefined) h.first_acquirer = d.first_acquirer;
+  return h;
+}
+
 function scheduledTime(d: AmqpMessage): number | undefined {
   const v = d.message_annotations?.["x-opt-scheduled-enqueue-time"];
   if (v instanceof Date) return v.getTime();
@@ -456,7 +468,7 @@ export function messageIdString(id: unknown): string {
 
 function decodeStored(m: StoredMessage): AmqpMessage {
   const d = decodeBare(m.rest);
-  if (m.header) d.header = { ...m.header };
+  Object.assign(d, m.header ?? {});
   if (m.annotations) d.message_annotations = { ...m.annotations };
   if (m.deadLetterSource !== undefined)
     d.message_annotations = { ...d.message_annotations, "x-opt-deadletter-source": m.deadLetterSource };

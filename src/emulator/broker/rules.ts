@@ -74,7 +74,7 @@ export function toFilterable(d: AmqpMessage, seq: number, enqueuedAt: number): F
   system.SequenceNumber = seq;
   system.EnqueuedTimeUtc = new Date(enqueuedAt);
   system.DeliveryCount = 0;
-  if (typeof d.header?.ttl === "number") system.TimeToLive = d.header.ttl;
+  if (typeof d.ttl === "number") system.TimeToLive = d.ttl;
   const annotations = d.message_annotations ?? {};
   system.PartitionKey = sqlValue(annotations["x-opt-partition-key"]);
   system.ScheduledEnqueueTimeUtc = sqlValue(annotations["x-opt-scheduled-enqueue-time"]);

@@ -31,7 +31,8 @@ const templates: Record<Request["template"], (data: Data) => { subject: string; 
 /** A template variable the data lacks is a permanent error: retrying cannot fix the message. */
 function req(data: Data, key: string): string {
   const value = data[key];
-  if (value === undefined) throw new PermanentError(`template variable "${key}" missing`, { code: "TemplateDataMissing" });
+  if (value === undefined)
+    throw new PermanentError(`template variable "${key}" missing`, { code: "TemplateDataMissing" });
   return String(value);
 }
 

@@ -17,7 +17,9 @@ export const logAuditSink: AuditSink = async (record, ctx) => {
   return Promise.resolve();
 };
 
-export function auditHandlers(sink: AuditSink = logAuditSink): SubscriptionHandlers<Topology, "orders", "audit"> {
+export function auditHandlers(
+  sink: AuditSink = logAuditSink,
+): SubscriptionHandlers<Topology, "orders", "audit"> {
   const audit = async (subject: string, orderId: string, ctx: HandlerContext<Topology>): Promise<void> =>
     sink(
       {

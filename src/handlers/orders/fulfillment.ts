@@ -22,7 +22,11 @@ export type FulfillmentEvent =
   | { readonly subject: "OrderCancelled"; readonly payload: z.output<typeof OrderCancelled> };
 
 /** The state machine, pure: placed → paid → shipped; placed|paid → cancelled. */
-export function transition(state: FulfillmentState | undefined, event: FulfillmentEvent, now: Date): FulfillmentState {
+export function transition(
+  state: FulfillmentState | undefined,
+  event: FulfillmentEvent,
+  now: Date,
+): FulfillmentState {
   const from = state?.status ?? "none";
   const updatedAt = now.toISOString();
   switch (event.subject) {
@@ -32,16 +36,20 @@ export function transition(state: FulfillmentState | undefined, event: Fulfillme
     case "PaymentCaptured":
       if (state?.status !== "placed") throw new InvalidTransitionError(from, event.subject);
       if (event.payload.amount !== state.total) {
-        throw new PermanentError(`payment ${event.payload.amount} does not match order total ${state.total}`, {
-          code: "PaymentMismatch",
-        });
+        throw new PermanentError(
+          `payment ${event.payload.amount} does not match order total ${state.total}`,
+          {
+            code: "PaymentMismatch",
+          },
+        );
       }
       return { ...state, status: "paid", paidAmount: event.payload.amount, updatedAt };
     case "OrderShipped":
       if (state?.status !== "paid") throw new InvalidTransitionError(from, event.subject);
       return { ...state, status: "shipped", trackingNumber: event.payload.trackingNumber, updatedAt };
     case "OrderCancelled":
-      if (state?.status !== "placed" && state?.status !== "paid") throw new InvalidTransitionError(from, event.subject);
+      if (state?.status !== "placed" && state?.status !== "paid")
+        throw new InvalidTransitionError(from, event.subject);
       return { ...state, status: "cancelled", updatedAt };
   }
 }
@@ -68,7 +76,11 @@ async function apply(event: FulfillmentEvent, ctx: Ctx): Promise<FulfillmentStat
         notificationId: `${orderId}:${template}`,
         to: after.email,
         template,
-        data: { orderId, total: after.total, ...(after.trackingNumber ? { trackingNumber: after.trackingNumber } : {}) },
+        data: {
+          orderId,
+          total: after.total,
+          ...(after.trackingNumber ? { trackingNumber: after.trackingNumber } : {}),
+        },
       });
     }
   }

@@ -59,7 +59,8 @@ export function reportHandlers(deps: ReportDeps): SubscriptionHandlers<Topology,
           ctx.signal.throwIfAborted();
           await file.write(reportChunk(request, chunk));
           ctx.log.info({ reportId: request.reportId, chunk: chunk + 1, chunks }, "report chunk written");
-          if (deps.chunkDelayMs && chunk + 1 < chunks) await sleep(deps.chunkDelayMs, undefined, { signal: ctx.signal });
+          if (deps.chunkDelayMs && chunk + 1 < chunks)
+            await sleep(deps.chunkDelayMs, undefined, { signal: ctx.signal });
         }
         await file.sync();
       } finally {

@@ -101,7 +101,8 @@ describe("emulator: queues, send and receive (official SDK)", () => {
       "batched messages keep their own properties",
     );
     const seqs = received.map((m) => m.sequenceNumber!.toNumber());
-    for (let i = 1; i < seqs.length; i += 1) assert.ok(seqs[i]! > seqs[i - 1]!, `ascending: ${seqs.join(",")}`);
+    for (let i = 1; i < seqs.length; i += 1)
+      assert.ok(seqs[i]! > seqs[i - 1]!, `ascending: ${seqs.join(",")}`);
     for (const m of received) await receiver.completeMessage(m);
     assert.equal(fx.entity("batch").active, 0);
     await receiver.close();
@@ -129,7 +130,7 @@ describe("emulator: queues, send and receive (official SDK)", () => {
     const receiver = client.createReceiver("binary", { skipParsingBodyAsJson: true });
     const m = await receiveOne(receiver);
     assert.ok(Buffer.isBuffer(m.body));
-    assert.deepEqual(Buffer.from(m.body as Buffer), payload);
+    assert.deepEqual(Buffer.from(m.body), payload);
     await receiver.completeMessage(m);
     await receiver.close();
     await sender.close();
@@ -181,7 +182,7 @@ describe("emulator: queues, send and receive (official SDK)", () => {
     await sender.sendMessages({ body: "late" });
     const [m] = await pending;
     assert.equal(m?.body, "late");
-    await receiver.completeMessage(m!);
+    await receiver.completeMessage(m);
     await receiver.close();
     await sender.close();
   });
@@ -234,7 +235,10 @@ describe("emulator: queues, send and receive (official SDK)", () => {
       const received = await receiveExactly(receiver, 5);
       await receiver.deferMessage(received[0]!);
       for (const m of received.slice(1)) await receiver.completeMessage(m);
-      const [scheduledSeq] = await sender.scheduleMessages({ body: "later" }, new Date(Date.now() + 3_600_000));
+      const [scheduledSeq] = await sender.scheduleMessages(
+        { body: "later" },
+        new Date(Date.now() + 3_600_000),
+      );
       const states = await client
         .createReceiver("peek")
         .peekMessages(10, { fromSequenceNumber: all[0]!.sequenceNumber! });
@@ -250,7 +254,10 @@ describe("emulator: queues, send and receive (official SDK)", () => {
       await sender.cancelScheduledMessages(scheduledSeq!);
       const [deferred] = await receiver.receiveDeferredMessages(received[0]!.sequenceNumber!);
       await receiver.completeMessage(deferred!);
-      assert.deepEqual(await client.createReceiver("peek").peekMessages(10, { fromSequenceNumber: all[0]!.sequenceNumber! }), []);
+      assert.deepEqual(
+        await client.createReceiver("peek").peekMessages(10, { fromSequenceNumber: all[0]!.sequenceNumber! }),
+        [],
+      );
       await sender.close();
     });
 

@@ -152,7 +152,10 @@ describe("emulator: topics, subscriptions, filters and rules (official SDK)", ()
       config: configJson({
         topics: [
           { Name: "fan", Subscriptions: subs(["one", "two", "three"]) },
-          { Name: "nomatch", Subscriptions: [{ Name: "only-red", Rules: [sqlRule("red", "color = 'red'")] }] },
+          {
+            Name: "nomatch",
+            Subscriptions: [{ Name: "only-red", Rules: [sqlRule("red", "color = 'red'")] }],
+          },
           {
             Name: "corr",
             Subscriptions: CORRELATION_SUBS.map(([Name, filter]) => ({
@@ -162,7 +165,10 @@ describe("emulator: topics, subscriptions, filters and rules (official SDK)", ()
           },
           {
             Name: "sql",
-            Subscriptions: SQL_SUBS.map(([Name, expression]) => ({ Name, Rules: [sqlRule("match", expression)] })),
+            Subscriptions: SQL_SUBS.map(([Name, expression]) => ({
+              Name,
+              Rules: [sqlRule("match", expression)],
+            })),
           },
           {
             Name: "actions",
@@ -186,7 +192,14 @@ describe("emulator: topics, subscriptions, filters and rules (official SDK)", ()
           },
           {
             Name: "managed",
-            Subscriptions: subs(["rm-default", "rm-ops", "rm-fields", "rm-paging", "rm-errors", "rm-nodefault"]),
+            Subscriptions: subs([
+              "rm-default",
+              "rm-ops",
+              "rm-fields",
+              "rm-paging",
+              "rm-errors",
+              "rm-nodefault",
+            ]),
           },
         ],
       }),
@@ -238,7 +251,12 @@ describe("emulator: topics, subscriptions, filters and rules (official SDK)", ()
     const actual: Record<string, unknown[]> = {};
     for (const [sub] of CORRELATION_SUBS) {
       const receiver = client.createReceiver("corr", sub);
-      actual[sub] = await drainAll(fx, receiver, `corr/Subscriptions/${sub}`, CORRELATION_EXPECTED[sub]!.length);
+      actual[sub] = await drainAll(
+        fx,
+        receiver,
+        `corr/Subscriptions/${sub}`,
+        CORRELATION_EXPECTED[sub]!.length,
+      );
       await receiver.close();
     }
     const expected = Object.fromEntries(
@@ -320,7 +338,11 @@ describe("emulator: topics, subscriptions, filters and rules (official SDK)", ()
 
     it("creates SQL and correlation rules that route later messages, and deletes them", async () => {
       const rm = client.createRuleManager("managed", "rm-ops");
-      await rm.createRule("red", { sqlExpression: "color = 'red'" }, { sqlExpression: "SET via = 'rule-manager'" });
+      await rm.createRule(
+        "red",
+        { sqlExpression: "color = 'red'" },
+        { sqlExpression: "SET via = 'rule-manager'" },
+      );
       await rm.createRule("special", { subject: "special", applicationProperties: { kind: "x" } });
       await rm.deleteRule("$Default");
 
@@ -398,7 +420,10 @@ describe("emulator: topics, subscriptions, filters and rules (official SDK)", ()
         rm.createRule("dup", { sqlExpression: "a = 2" }),
         "MessagingEntityAlreadyExists",
       );
-      await expectServiceBusError(rm.createRule("$default", { sqlExpression: "1=1" }), "MessagingEntityAlreadyExists");
+      await expectServiceBusError(
+        rm.createRule("$default", { sqlExpression: "1=1" }),
+        "MessagingEntityAlreadyExists",
+      );
       const dup = (await listAll(client, "managed", "rm-errors")).filter((r) => r.name === "dup");
       assert.equal(dup.length, 1);
       assert.equal((dup[0]!.filter as SqlRuleFilter).sqlExpression, "a = 1");
@@ -426,7 +451,11 @@ describe("emulator: topics, subscriptions, filters and rules (official SDK)", ()
       const sender = client.createSender("managed");
       await sender.sendMessages({ body: "nobody" });
       assert.equal(fx.entity("managed/Subscriptions/rm-nodefault").active, before);
-      assert.equal(fx.entity("managed/Subscriptions/rm-default").active, otherBefore + 1, "others still get it");
+      assert.equal(
+        fx.entity("managed/Subscriptions/rm-default").active,
+        otherBefore + 1,
+        "others still get it",
+      );
       await sender.close();
     });
   });

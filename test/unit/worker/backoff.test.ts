@@ -5,7 +5,10 @@ describe("backoff", () => {
   const options = { baseMs: 100, maxMs: 1_000 };
 
   it("doubles the ceiling per attempt from the base", () => {
-    assert.deepEqual([1, 2, 3, 4].map((a) => backoffCeiling(a, options)), [100, 200, 400, 800]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map((a) => backoffCeiling(a, options)),
+      [100, 200, 400, 800],
+    );
   });
 
   it("caps the ceiling at maxMs", () => {
@@ -14,9 +17,18 @@ describe("backoff", () => {
   });
 
   it("applies full jitter: uniform in [0, ceiling)", () => {
-    assert.equal(backoffDelay(3, options, () => 0), 0);
-    assert.equal(backoffDelay(3, options, () => 0.5), 200);
-    assert.equal(backoffDelay(3, options, () => 0.9999), 399);
+    assert.equal(
+      backoffDelay(3, options, () => 0),
+      0,
+    );
+    assert.equal(
+      backoffDelay(3, options, () => 0.5),
+      200,
+    );
+    assert.equal(
+      backoffDelay(3, options, () => 0.9999),
+      399,
+    );
   });
 
   it("stays within bounds for random draws", () => {

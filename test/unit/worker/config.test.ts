@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadConfig, selectSubscriptions } from "../../../src/worker/config.js";
-import { isConfigError, type ConfigError } from "../../../src/worker/errors.js";
+import { isConfigError } from "../../../src/worker/errors.js";
 import { topology } from "../../../src/topics/index.js";
 
 function issuesOf(env: Record<string, string>): readonly string[] {
@@ -8,12 +8,13 @@ function issuesOf(env: Record<string, string>): readonly string[] {
     loadConfig(env);
   } catch (error) {
     assert.ok(isConfigError(error), `expected a ConfigError, got ${String(error)}`);
-    return (error as ConfigError).issues;
+    return error.issues;
   }
   assert.fail("expected loadConfig to throw");
 }
 
-const cs = "Endpoint=sb://localhost:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;";
+const cs =
+  "Endpoint=sb://localhost:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;";
 
 describe("worker configuration", () => {
   it("has sensible defaults with nothing set (no connection: npm start uses the emulator)", () => {
@@ -71,17 +72,29 @@ describe("worker configuration", () => {
   });
 
   it("treats empty values as unset", () => {
-    assert.equal(loadConfig({ SBW_CONCURRENCY: "", SERVICEBUS_CONNECTION_STRING: " " }).connection, undefined);
+    assert.equal(
+      loadConfig({ SBW_CONCURRENCY: "", SERVICEBUS_CONNECTION_STRING: " " }).connection,
+      undefined,
+    );
   });
 
   it("names the key, the expected form and the value in each error", () => {
-    assert.deepEqual(issuesOf({ SBW_CONCURRENCY: "lots" }), ['SBW_CONCURRENCY: expected a positive integer, got "lots"']);
-    assert.deepEqual(issuesOf({ SBW_CONCURRENCY: "0" }), ['SBW_CONCURRENCY: expected a positive integer, got "0"']);
+    assert.deepEqual(issuesOf({ SBW_CONCURRENCY: "lots" }), [
+      'SBW_CONCURRENCY: expected a positive integer, got "lots"',
+    ]);
+    assert.deepEqual(issuesOf({ SBW_CONCURRENCY: "0" }), [
+      'SBW_CONCURRENCY: expected a positive integer, got "0"',
+    ]);
     assert.deepEqual(issuesOf({ SBW_DRAIN_TIMEOUT_MS: "30s" }), [
       'SBW_DRAIN_TIMEOUT_MS: expected a non-negative integer (milliseconds), got "30s"',
     ]);
-    assert.deepEqual(issuesOf({ SBW_HTTP_PORT: "70000" }), ['SBW_HTTP_PORT: expected a TCP port 0-65535 or off, got "70000"']);
-    assert.match(issuesOf({ SBW_SUBSCRIPTIONS: "orders" })[0]!, /^SBW_SUBSCRIPTIONS: expected a comma-separated list of topic\/subscription/);
+    assert.deepEqual(issuesOf({ SBW_HTTP_PORT: "70000" }), [
+      'SBW_HTTP_PORT: expected a TCP port 0-65535 or off, got "70000"',
+    ]);
+    assert.match(
+      issuesOf({ SBW_SUBSCRIPTIONS: "orders" })[0]!,
+      /^SBW_SUBSCRIPTIONS: expected a comma-separated list of topic\/subscription/,
+    );
     assert.match(issuesOf({ SBW_LOG_LEVEL: "loud" })[0]!, /^SBW_LOG_LEVEL: expected one of fatal, error/);
   });
 
@@ -96,7 +109,10 @@ describe("worker configuration", () => {
   });
 
   it("rejects both a connection string and a namespace", () => {
-    assert.match(issuesOf({ SERVICEBUS_CONNECTION_STRING: cs, SERVICEBUS_NAMESPACE: "a.b.c" })[0]!, /only one of them/);
+    assert.match(
+      issuesOf({ SERVICEBUS_CONNECTION_STRING: cs, SERVICEBUS_NAMESPACE: "a.b.c" })[0]!,
+      /only one of them/,
+    );
   });
 
   it("rejects a maximum delay below the base delay", () => {
@@ -120,13 +136,22 @@ describe("worker configuration", () => {
     });
 
     it("applies environment overrides over topology policies", () => {
-      const [b] = selectSubscriptions(topology, all, loadConfig({ SBW_SUBSCRIPTIONS: "orders/audit", SBW_CONCURRENCY: "2" }));
+      const [b] = selectSubscriptions(
+        topology,
+        all,
+        loadConfig({ SBW_SUBSCRIPTIONS: "orders/audit", SBW_CONCURRENCY: "2" }),
+      );
       assert.equal(b!.policy.concurrency, 2);
     });
 
     it("names unknown subscriptions and those without handlers", () => {
       assert.throws(
-        () => selectSubscriptions(topology, ["orders/audit"], loadConfig({ SBW_SUBSCRIPTIONS: "orders/nope,reports/generate" })),
+        () =>
+          selectSubscriptions(
+            topology,
+            ["orders/audit"],
+            loadConfig({ SBW_SUBSCRIPTIONS: "orders/nope,reports/generate" }),
+          ),
         (error: unknown) =>
           isConfigError(error) &&
           /unknown subscription "orders\/nope" \(known: orders\/fulfillment/.test(error.issues[0]!) &&

@@ -17,7 +17,12 @@ interface Row {
 
 const table: readonly Row[] = [
   { name: "completes on success", outcome: { kind: "success" }, attempt: 1, expected: "complete" },
-  { name: "completes on success even at the last attempt", outcome: { kind: "success" }, attempt: 3, expected: "complete" },
+  {
+    name: "completes on success even at the last attempt",
+    outcome: { kind: "success" },
+    attempt: 3,
+    expected: "complete",
+  },
   {
     name: "dead-letters an invalid body at once",
     outcome: { kind: "invalidBody", detail: "orderId: required" },
@@ -99,8 +104,18 @@ const table: readonly Row[] = [
     expected: "deadLetter",
     reason: "Refused",
   },
-  { name: "abandons an interrupted delivery", outcome: { kind: "interrupted" }, attempt: 1, expected: "abandon" },
-  { name: "abandons an interrupted delivery at the last attempt", outcome: { kind: "interrupted" }, attempt: 3, expected: "abandon" },
+  {
+    name: "abandons an interrupted delivery",
+    outcome: { kind: "interrupted" },
+    attempt: 1,
+    expected: "abandon",
+  },
+  {
+    name: "abandons an interrupted delivery at the last attempt",
+    outcome: { kind: "interrupted" },
+    attempt: 3,
+    expected: "abandon",
+  },
 ];
 
 describe("settlement policy", () => {
@@ -116,7 +131,11 @@ describe("settlement policy", () => {
       assert.equal(s.kind, row.expected);
       if (s.kind === "deadLetter") {
         assert.equal(s.reason, row.reason);
-        const description = JSON.parse(s.description) as { handler: string; attempt: number; error: { class: string } };
+        const description = JSON.parse(s.description) as {
+          handler: string;
+          attempt: number;
+          error: { class: string };
+        };
         assert.equal(description.handler, handler);
         assert.equal(description.attempt, row.attempt);
         assert.equal(typeof description.error.class, "string");
@@ -138,13 +157,22 @@ describe("settlement policy", () => {
     assert.equal(s.kind, "deadLetter");
     assert.deepEqual(JSON.parse((s as { description: string }).description), {
       handler,
-      error: { class: "InvalidTransitionError", code: "InvalidTransition", message: "cannot apply OrderShipped in state placed" },
+      error: {
+        class: "InvalidTransitionError",
+        code: "InvalidTransition",
+        message: "cannot apply OrderShipped in state placed",
+      },
       attempt: 1,
     });
   });
 
   it("truncates long error messages in the description", () => {
-    const s = decideSettlement({ outcome: { kind: "failed", error: new PermanentError("x".repeat(5000)) }, attempt: 1, handler, policy });
+    const s = decideSettlement({
+      outcome: { kind: "failed", error: new PermanentError("x".repeat(5000)) },
+      attempt: 1,
+      handler,
+      policy,
+    });
     assert.ok((s as { description: string }).description.length < 1200);
   });
 });

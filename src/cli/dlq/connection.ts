@@ -1,0 +1,71 @@
+/**
+ * How `sbworker dlq` connects: as the worker does (src/worker/client.ts), from
+ * `--connection-string`, else SERVICEBUS_CONNECTION_STRING, else SERVICEBUS_NAMESPACE with an
+ * Azure credential (DefaultAzureCredential, or SBW_CREDENTIAL=managed-identity + AZURE_CLIENT_ID).
+ *
+ * Retries: SBW_SERVICEBUS_TIMEOUT_MS / _MAX_RETRIES / _RETRY_DELAY_MS, the worker's variables.
+ * Defaults are shorter than the worker's because an operator is waiting at the terminal.
+ */
+import { RetryMode, type ServiceBusClient, type ServiceBusClientOptions } from "@azure/service-bus";
+import { createServiceBusClient } from "../../worker/client.js";
+import type { ServiceBusConnection } from "../../worker/config.js";
+import { DlqError } from "./errors.js";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const CONNECTION_STRING = /(^|;)\s*Endpoint\s*=\s*sb:\/\/[^;]+/i;
+const NAMESPACE = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?$/;
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+export function resolveConnection(env: Env, connectionStringFlag?: string): ServiceBusConnection {
+  const connectionString = nonEmpty(connectionStringFlag) ?? nonEmpty(env.SERVICEBUS_CONNECTION_STRING);
+  if (connectionString !== undefined) {
+    if (!CONNECTION_STRING.test(connectionString))
+      throw new DlqError("BadUsage", "connection string: expected Endpoint=sb://<host>[:port]/;...");
+    return { kind: "connectionString", connectionString };
+  }
+  const namespace = nonEmpty(env.SERVICEBUS_NAMESPACE);
+  if (namespace !== undefined) {
+    if (!NAMESPACE.test(namespace))
+      throw new DlqError(
+        "BadUsage",
+        `SERVICEBUS_NAMESPACE: expected a fully qualified namespace such as contoso.servicebus.windows.net, got "${namespace}"`,
+      );
+    const credential = nonEmpty(env.SBW_CREDENTIAL) ?? "default";
+    if (credential !== "default" && credential !== "managed-identity")
+      throw new DlqError("BadUsage", `SBW_CREDENTIAL: expected default or managed-identity, got "${credential}"`);
+    return { kind: "namespace", namespace, credential, clientId: nonEmpty(env.AZURE_CLIENT_ID) };
+  }
+  throw new DlqError(
+    "BadUsage",
+    "no connection: set SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE, or pass --connection-string",
+  );
+}
+
+function intFromEnv(env: Env, key: string, fallback: number): number {
+  const text = nonEmpty(env[key]);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw new DlqError("BadUsage", `${key}: expected a non-negative integer, got "${text}"`);
+  return Number(text);
+}
+
+export function dlqClientOptions(env: Env): ServiceBusClientOptions {
+  const retryDelayInMs = intFromEnv(env, "SBW_SERVICEBUS_RETRY_DELAY_MS", 500);
+  return {
+    retryOptions: {
+      timeoutInMs: intFromEnv(env, "SBW_SERVICEBUS_TIMEOUT_MS", 30_000),
+      maxRetries: intFromEnv(env, "SBW_SERVICEBUS_MAX_RETRIES", 3),
+      retryDelayInMs,
+      maxRetryDelayInMs: Math.max(retryDelayInMs, 10_000),
+      mode: RetryMode.Exponential,
+    },
+  };
+}
+
+/** Opens the client; creating it does no I/O, so failures show up on first use. */
+export async function openClient(env: Env, connectionStringFlag?: string): Promise<ServiceBusClient> {
+  return createServiceBusClient(resolveConnection(env, connectionStringFlag), dlqClientOptions(env));
+}

@@ -1,0 +1,67 @@
+/**
+ * One port, two protocols: a connection whose first bytes are the AMQP protocol header goes to
+ * the AMQP server, anything else (an HTTP request line) to the administration API. This is what
+ * lets `ServiceBusClient(namespace, credential)` and `ServiceBusAdministrationClient(namespace,
+ * credential)` share one `host:port`, as they do against Azure (AMQPS 5671 vs HTTPS 443 there;
+ * the SDK derives both from the same namespace string).
+ */
+import net from "node:net";
+import type { Socket } from "node:net";
+import tls from "node:tls";
+import type { TlsMaterial } from "./certs.js";
+
+const AMQP = Buffer.from("AMQP");
+
+/** Waits for the first bytes, puts them back, and hands the socket to the matching handler. */
+export function sniffProtocol(socket: Socket, amqp: (s: Socket) => void, http: (s: Socket) => void): void {
+  const onError = (): void => {
+    socket.destroy();
+  };
+  socket.on("error", onError);
+  socket.once("data", (chunk: Buffer) => {
+    socket.pause();
+    socket.unshift(chunk);
+    socket.off("error", onError);
+    const head = chunk.subarray(0, AMQP.length);
+    (AMQP.subarray(0, head.length).equals(head) ? amqp : http)(socket);
+    socket.resume();
+  });
+}
+
+/** The TLS listener: AMQPS and HTTPS on one port. */
+export class TlsListener {
+  private readonly server: tls.Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(material: TlsMaterial, amqp: (s: Socket) => void, http: (s: Socket) => void, log: (line: string) => void) {
+    this.server = tls.createServer({ key: material.key, cert: material.cert }, (socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+      sniffProtocol(socket, amqp, http);
+    });
+    this.server.on("tlsClientError", (error) => log(`emulator: TLS handshake failed: ${error.message}`));
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException): void => {
+        reject(
+          error.code === "EADDRINUSE"
+            ? new Error(`TLS port ${port} on ${host} is already in use; choose another with --tls-port (0 picks a free one)`)
+            : error,
+        );
+      };
+      this.server.once("error", onError);
+      this.server.listen(port, host, () => {
+        this.server.off("error", onError);
+        resolve((this.server.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}
