@@ -4,7 +4,10 @@
  * of sbworker, so it can become its own package.
  */
 export { startEmulator } from "./start.js";
-export type { Emulator, EmulatorOptions, EmulatorSnapshot, EntitySnapshot } from "./api.js";
+export type { Emulator, EmulatorOptions, EmulatorSnapshot, EmulatorTlsOptions, EntitySnapshot } from "./api.js";
+export { EMULATOR_ISSUER, loadIssuerKey, mintEmulatorToken, parseTtl, SERVICE_BUS_AUDIENCE } from "./auth/issuer.js";
+export type { MintedToken, MintOptions, Right as EmulatorRight } from "./auth/issuer.js";
+export { defaultTlsDir } from "./tls/files.js";
 export { ManualClock, systemClock } from "./clock.js";
 export type { Clock } from "./clock.js";
 export type * from "./topology.js";

@@ -86,7 +86,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
       autoCompleteMessages: false,
       maxConcurrentCalls: policy.concurrency,
     });
-    target.log.info({ subscription: this.key, concurrency: policy.concurrency }, "consumer started");
+    target.log.info({ concurrency: policy.concurrency }, "consumer started");
     return Promise.resolve();
   }
 
@@ -166,7 +166,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
   private onReceiveError(error: unknown, source: string): Promise<void> {
     if (this.draining && source === "receive") return Promise.resolve();
     this.failingSince ??= Date.now();
-    this.options.target.log.warn({ err: error, subscription: this.key, source }, "receive error");
+    this.options.target.log.warn({ err: error, source }, "receive error");
     this.options.observer.receiveError({ subscription: this.key, error });
     return Promise.resolve();
   }
@@ -188,10 +188,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
       if (!finished) {
         const reason = new DrainTimeoutError();
         const unsettled = [...this.inFlight].filter((d) => !d.settled);
-        this.options.target.log.warn(
-          { subscription: this.key, unsettled: unsettled.length },
-          "drain timeout; abandoning",
-        );
+        this.options.target.log.warn({ unsettled: unsettled.length }, "drain timeout; abandoning");
         for (const delivery of unsettled) delivery.controller.abort(reason);
         await Promise.all(unsettled.map((d) => settle(this.settleDeps(), d, { kind: "abandon" })));
       }

@@ -63,6 +63,10 @@ interface Slot {
   phase: "accepting" | "receiving" | "handling" | "backoff" | "stopped";
   since: number;
   failingSince: number | undefined;
+  /** A message of the held session is being handled (or waits in backoff). */
+  busy: boolean;
+  /** The slot's loop; settles when it stops. */
+  done?: Promise<void>;
 }
 
 /** An accept that found nothing: not an error, just try again. */
@@ -80,8 +84,8 @@ export class SessionConsumer implements ReceiveLoop {
   private readonly intake = new AbortController();
   private readonly held = new Set<HeldSession>();
   private readonly slots: Slot[] = [];
-  private loops: Promise<void>[] = [];
   private connected = false;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: SessionConsumerOptions) {
     this.key = options.target.binding.key;
@@ -92,14 +96,11 @@ export class SessionConsumer implements ReceiveLoop {
   start(): Promise<void> {
     const n = this.options.target.binding.policy.maxConcurrentSessions;
     for (let i = 0; i < n; i += 1) {
-      const slot: Slot = { phase: "accepting", since: Date.now(), failingSince: undefined };
+      const slot: Slot = { phase: "accepting", since: Date.now(), failingSince: undefined, busy: false };
+      slot.done = this.slotLoop(slot);
       this.slots.push(slot);
-      this.loops.push(this.slotLoop(slot));
     }
-    this.options.target.log.info(
-      { subscription: this.key, maxConcurrentSessions: n },
-      "session consumer started",
-    );
+    this.options.target.log.info({ maxConcurrentSessions: n }, "session consumer started");
     return Promise.resolve();
   }
 
@@ -129,13 +130,18 @@ export class SessionConsumer implements ReceiveLoop {
           continue;
         }
         slot.failingSince ??= Date.now();
-        target.log.warn({ err: error, subscription: this.key }, "accepting a session failed");
+        target.log.warn({ err: error }, "accepting a session failed");
         this.options.observer.receiveError({ subscription: this.key, error });
         await this.pause(this.options.retryDelayMs);
         continue;
       }
       this.connected = true;
       slot.failingSince = undefined;
+      if (this.intake.signal.aborted) {
+        // Granted after the drain began (the SDK cannot abort an accept in flight): give it back.
+        await receiver.close().catch(() => {});
+        break;
+      }
       await this.hold(slot, receiver);
     }
     this.enter(slot, "stopped");
@@ -218,6 +224,7 @@ export class SessionConsumer implements ReceiveLoop {
       deliveryCount: message.deliveryCount ?? 0,
     });
     session.current = delivery;
+    slot.busy = true;
     const access = this.sessionAccess(session);
     try {
       for (let attempt = first; ; attempt += 1) {
@@ -266,6 +273,8 @@ export class SessionConsumer implements ReceiveLoop {
       }
     } finally {
       session.current = undefined;
+      slot.busy = false;
+      if (!this.slots.some((s) => s.busy)) for (const wake of this.idleWaiters.splice(0)) wake();
     }
   }
 
@@ -314,39 +323,44 @@ export class SessionConsumer implements ReceiveLoop {
     return Promise.resolve();
   }
 
+  /** Waits until no slot is handling a message, up to `timeoutMs`; then aborts and abandons. */
   async drain(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const all = Promise.all(this.loops).then(() => true);
-    const finished = await Promise.race([
-      all,
-      new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    if (finished) return;
-    const reason = new DrainTimeoutError();
-    const busy = [...this.held].filter((s) => s.current && !s.current.settled);
-    this.options.target.log.warn(
-      { subscription: this.key, unsettled: busy.length },
-      "drain timeout; abandoning",
-    );
-    await Promise.all(
-      busy.map(async (s) => {
-        const delivery = s.current!;
-        delivery.controller.abort(reason);
-        await settle(
-          { receiver: s.receiver, log: this.options.target.log, observer: this.options.observer },
-          delivery,
-          {
-            kind: "abandon",
-          },
+    if (this.slots.some((s) => s.busy)) {
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        new Promise<true>((resolve) => this.idleWaiters.push(() => resolve(true))),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) {
+        const reason = new DrainTimeoutError();
+        const busy = [...this.held].filter((s) => s.current && !s.current.settled);
+        this.options.target.log.warn({ unsettled: busy.length }, "drain timeout; abandoning");
+        await Promise.all(
+          busy.map(async (s) => {
+            const delivery = s.current!;
+            delivery.controller.abort(reason);
+            const deps = {
+              receiver: s.receiver,
+              log: this.options.target.log,
+              observer: this.options.observer,
+            };
+            await settle(deps, delivery, { kind: "abandon" });
+          }),
         );
-      }),
-    );
+      }
+    }
   }
 
+  /**
+   * Waits for the slots that hold a session (they close their receivers). Slots still waiting in
+   * `acceptNextSession` are not awaited: the SDK cannot abort an accept in flight (7.9.5 passes no
+   * signal to the link attach), so they end when the client closes, or release at once a session
+   * granted late.
+   */
   async close(): Promise<void> {
     this.intake.abort();
-    await Promise.all(this.loops);
+    await Promise.all(this.slots.filter((s) => s.phase !== "accepting").map((s) => s.done));
   }
 
   health(now: number): LoopHealth {

@@ -5,9 +5,13 @@ import { parseArgs } from "node:util";
 import { startEmulator } from "../../emulator/index.js";
 import type { CliCommand } from "../command.js";
 import { UsageError } from "../command.js";
+import { runEmulatorToken } from "./emulator-token.js";
 
 const HELP = `usage: sbworker emulator [--config Config.json] [--port 5672] [--host 127.0.0.1]
                          [--strict-official] [--sas-key <name>=<key>]...
+                         [--http-port 5300] [--tls] [--tls-port 5671] [--cert <pem> --key <pem>]
+                         [--ca-out <file>] [--tls-dir <dir>] [--auth any|sas|entra]
+       sbworker emulator token --role <Send|Listen|Manage> [--ttl 1h]   (see emulator token --help)
 
 Serves an AMQP 1.0 Service Bus emulator that the official SDK uses unchanged.
   --config           an official-emulator Config.json (default: a small built-in topology)
@@ -15,6 +19,16 @@ Serves an AMQP 1.0 Service Bus emulator that the official SDK uses unchanged.
   --host             interface to bind (default 127.0.0.1)
   --strict-official  enforce Microsoft's emulator limits instead of real-Azure ranges
   --sas-key          check SAS tokens against this key (repeatable); default: accept any token
+  --http-port        administration API over plain HTTP (default 5300, or a free port with
+                     --port 0); the AMQP port answers HTTP too
+  --tls              also serve AMQPS and HTTPS on --tls-port (default 5671) with a generated
+                     certificate; prints the CA file for NODE_EXTRA_CA_CERTS
+  --cert, --key      serve this certificate and key instead of a generated one
+  --ca-out           copy the CA certificate to this file
+  --tls-dir          where generated TLS material and the token issuer key live
+                     (default ~/.sbworker/emulator-tls)
+  --auth             any (default), sas (default with --sas-key), or entra: JWTs from
+                     \`sbworker emulator token\` with Send/Listen/Manage roles
 `;
 
 export function parseSasKeys(values: readonly string[]): Record<string, string> | undefined {
@@ -41,6 +55,7 @@ export const emulatorCommand: CliCommand = {
   name: "emulator",
   summary: "serve the embedded Service Bus emulator (AMQP) until SIGINT/SIGTERM",
   async run(argv, io) {
+    if (argv[0] === "token") return runEmulatorToken(argv.slice(1), io);
     let parsed;
     try {
       parsed = parseArgs({
@@ -51,6 +66,14 @@ export const emulatorCommand: CliCommand = {
           host: { type: "string" },
           "strict-official": { type: "boolean" },
           "sas-key": { type: "string", multiple: true },
+          "http-port": { type: "string" },
+          tls: { type: "boolean" },
+          "tls-port": { type: "string" },
+          cert: { type: "string" },
+          key: { type: "string" },
+          "ca-out": { type: "string" },
+          "tls-dir": { type: "string" },
+          auth: { type: "string" },
           help: { type: "boolean", short: "h" },
         },
         strict: true,
@@ -64,6 +87,11 @@ export const emulatorCommand: CliCommand = {
       return 0;
     }
     const port = parsePort(v.port, 5672);
+    const auth = v.auth;
+    if (auth !== undefined && auth !== "any" && auth !== "sas" && auth !== "entra") {
+      throw new UsageError(`--auth expects any, sas or entra, got "${auth}"`);
+    }
+    const tls = v.tls === true || v.cert !== undefined || v.key !== undefined;
     let emulator;
     try {
       emulator = await startEmulator({
@@ -72,6 +100,20 @@ export const emulatorCommand: CliCommand = {
         host: v.host ?? "127.0.0.1",
         strictOfficial: v["strict-official"] ?? false,
         sasKeys: parseSasKeys(v["sas-key"] ?? []),
+        // With --port 0 every default port becomes "pick a free one", so parallel runs never clash.
+        httpPort: parsePort(v["http-port"], port === 0 ? 0 : 5300, "--http-port"),
+        ...(tls
+          ? {
+              tls: {
+                ...(v.cert !== undefined ? { certPath: v.cert } : {}),
+                ...(v.key !== undefined ? { keyPath: v.key } : {}),
+                ...(v["ca-out"] !== undefined ? { caOut: v["ca-out"] } : {}),
+              },
+              tlsPort: parsePort(v["tls-port"], port === 0 ? 0 : 5671, "--tls-port"),
+            }
+          : {}),
+        ...(v["tls-dir"] !== undefined ? { tlsDir: v["tls-dir"] } : {}),
+        ...(auth !== undefined ? { auth } : {}),
         log: (line) => io.stderr.write(`${line}\n`),
       });
     } catch (error) {
@@ -79,6 +121,13 @@ export const emulatorCommand: CliCommand = {
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
     io.stdout.write(`${emulator.connectionString}\n`);
+    if (emulator.httpPort !== undefined) {
+      io.stderr.write(`administration API: http://${v.host ?? "127.0.0.1"}:${emulator.httpPort}/ (GET /health)\n`);
+    }
+    if (emulator.fullyQualifiedNamespace !== undefined) {
+      io.stderr.write(`TLS namespace: ${emulator.fullyQualifiedNamespace} (AMQPS + HTTPS)\n`);
+      if (emulator.caPath !== undefined) io.stderr.write(`NODE_EXTRA_CA_CERTS=${emulator.caPath}\n`);
+    }
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();
       else io.signal.addEventListener("abort", () => resolve(), { once: true });

@@ -1,5 +1,6 @@
 /** The command table. Each command lives in its own module. */
 import type { CliCommand } from "../command.js";
+import { dlqCommand } from "./dlq.js";
 import { emulatorCommand } from "./emulator.js";
 import { k8sCommand } from "./k8s.js";
 import { publishCommand } from "./publish.js";
@@ -14,4 +15,5 @@ export const commands: readonly CliCommand[] = [
   topologyCommand,
   emulatorCommand,
   k8sCommand,
+  dlqCommand,
 ];

@@ -6,6 +6,7 @@
  */
 import type { AmqpHeader, AmqpMessage } from "../amqp/rhea.js";
 import { message as amqpMessage, types } from "../amqp/rhea.js";
+import { ownBuffer } from "./slab.js";
 
 export type MessageState = "active" | "deferred" | "scheduled";
 
@@ -39,8 +40,12 @@ export interface StoredMessage {
 
 const SECTION = { header: 0x70, deliveryAnnotations: 0x71, messageAnnotations: 0x72 } as const;
 
-/** Returns the bytes of every section except header and annotations. */
-export function bareSections(encoded: Buffer): Buffer {
+export interface BufferCopier {
+  copy(parts: readonly Buffer[]): Buffer;
+}
+
+/** Returns the bytes of every section except header and annotations, copied by `into`. */
+export function bareSections(encoded: Buffer, into: BufferCopier = ownBuffer): Buffer {
   const reader = new types.Reader(encoded);
   const keep: Buffer[] = [];
   while (reader.remaining() > 0) {
@@ -56,16 +61,65 @@ export function bareSections(encoded: Buffer): Buffer {
     }
   }
   // Copy, so a stored message never pins a larger network buffer in memory.
-  return Buffer.concat(keep);
+  return into.copy(keep);
 }
 
+/** Where a section that starts at `at` ends, from its constructor alone; undefined if unusual. */
+function skipSection(buf: Buffer, at: number): { code: number; end: number } | undefined {
+  if (buf[at] !== 0x00 || buf[at + 1] !== 0x53) return undefined; // described, small-ulong descriptor
+  const code = buf[at + 2]!;
+  const p = at + 4;
+  switch (buf[at + 3]) {
+    case 0x40: // null
+    case 0x45: // list0
+      return { code, end: p };
+    case 0xa0: // vbin8, str8, sym8, list8, map8
+    case 0xa1:
+    case 0xa3:
+    case 0xc0:
+    case 0xc1:
+      return p < buf.length ? { code, end: p + 1 + buf[p]! } : undefined;
+    case 0xb0: // vbin32, str32, sym32, list32, map32
+    case 0xb1:
+    case 0xb3:
+    case 0xd0:
+    case 0xd1:
+      return p + 4 <= buf.length ? { code, end: p + 4 + buf.readUInt32BE(p) } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The bare sections of an encoded message without decoding them again: a slice from the first
+ * section after header and annotations. With `stampedId`, the properties section is re-encoded
+ * from `decoded` (which carries the id the broker assigned) and the rest is kept as sent.
+ */
+export function bareFromEncoded(raw: Buffer, decoded: AmqpMessage, stampedId: boolean, into: BufferCopier): Buffer {
+  let at = 0;
+  for (;;) {
+    if (at >= raw.length) return bareSections(raw, into);
+    const s = skipSection(raw, at);
+    if (s === undefined || s.end > raw.length) return stampedId ? encodeBare(decoded, into) : bareSections(raw, into);
+    if (s.code >= 0x73) {
+      if (!stampedId) return into.copy([raw.subarray(at)]);
+      const w = new types.Writer();
+      w.write(amqpProperties(decoded).described());
+      return into.copy([w.toBuffer(), raw.subarray(s.code === 0x73 ? s.end : at)]);
+    }
+    at = s.end;
+  }
+}
+
+const amqpProperties = (amqpMessage as unknown as { properties(m: AmqpMessage): { described(): unknown } }).properties;
+
 /** Encodes a decoded message's bare sections (properties, application properties, body, footer). */
-export function encodeBare(m: AmqpMessage): Buffer {
+export function encodeBare(m: AmqpMessage, into: BufferCopier = ownBuffer): Buffer {
   const copy: AmqpMessage = { ...m };
   // rhea flattens the header onto the message; bareSections drops the header section it encodes.
   delete copy.delivery_annotations;
   delete copy.message_annotations;
-  return bareSections(amqpMessage.encode(copy));
+  return bareSections(amqpMessage.encode(copy), into);
 }
 
 export function decodeBare(rest: Buffer): AmqpMessage {

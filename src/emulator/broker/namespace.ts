@@ -11,12 +11,13 @@ import type { QueueSpec, ReceivableSettings, SubscriptionSpec, TopicSpec, Topolo
 import { Entity } from "./entity.js";
 import type { EntityContext } from "./entity.js";
 import { BrokerError, Condition, entityNotFound } from "./errors.js";
-import { bareSections, decodeBare, encodeBare } from "./message.js";
+import { bareFromEncoded, decodeBare, encodeBare } from "./message.js";
 import type { StoredMessage } from "./message.js";
 import { admit, compileRules } from "./rules.js";
 import type { CompiledRule } from "./rules.js";
 import { DuplicateWindow } from "./dedup.js";
 import { MinHeap } from "./heap.js";
+import { SlabAllocator } from "./slab.js";
 
 const MAX_HOPS = 4;
 
@@ -68,10 +69,13 @@ export interface Incoming {
   readonly raw: Buffer | undefined;
   /** The bare sections, encoded once and reused for every copy. */
   bare?: Buffer | undefined;
+  /** The broker assigned the MessageId (the client sent none). */
+  stampedId?: boolean;
 }
 
-function bareOf(m: Incoming): Buffer {
-  m.bare ??= m.raw !== undefined ? bareSections(m.raw) : encodeBare(m.decoded);
+function bareOf(m: Incoming, slabs: SlabAllocator): Buffer {
+  m.bare ??=
+    m.raw !== undefined ? bareFromEncoded(m.raw, m.decoded, m.stampedId === true, slabs) : encodeBare(m.decoded, slabs);
   return m.bare;
 }
 
@@ -79,6 +83,8 @@ export class Namespace {
   readonly queues = new Map<string, Queue>();
   readonly topics = new Map<string, Topic>();
   private readonly ctx: EntityContext;
+  private readonly slabs = new SlabAllocator();
+  private readonly ids = new MessageIds();
 
   constructor(
     readonly name: string,
@@ -218,8 +224,8 @@ export class Namespace {
     const spec = target.kind === "queue" ? target.queue.spec : target.topic.spec;
     const limit = maxSize ?? spec.maxMessageSizeBytes;
     for (const m of messages) {
-      ensureMessageId(m);
-      const size = bareOf(m).length;
+      ensureMessageId(m, this.ids);
+      const size = bareOf(m, this.slabs).length;
       if (size > limit) {
         throw new BrokerError(
           Condition.messageSizeExceeded,
@@ -245,7 +251,7 @@ export class Namespace {
   private accept(target: Queue | Topic, m: Incoming, scheduledAt: number | undefined, hops: number): number {
     const now = this.clock.now();
     const spec = target.spec;
-    const messageId = ensureMessageId(m);
+    const messageId = ensureMessageId(m, this.ids);
     if (
       spec.requiresDuplicateDetection &&
       target.dedup.seen(messageId, now, spec.duplicateDetectionWindowMs)
@@ -276,7 +282,7 @@ export class Namespace {
     hops: number,
   ): StoredMessage {
     const d = m.decoded;
-    const rest = bareOf(m);
+    const rest = bareOf(m, this.slabs);
     const ttlFromHeader = typeof d.ttl === "number" && d.ttl > 0 ? d.ttl : undefined;
     const ttlMs =
       ttlFromHeader === undefined
@@ -450,10 +456,21 @@ function minTtl(a: number | undefined, b: number | undefined): number | undefine
 }
 
 /** The JS SDK sends no message-id on plain sends; the service stamps one, so do we. */
-function ensureMessageId(m: Incoming): string {
+/** MessageIds the broker assigns: 32 hex characters, a random prefix and a counter (no crypto per message). */
+class MessageIds {
+  private readonly prefix = randomBytes(8).toString("hex");
+  private counter = 0;
+  next(): string {
+    this.counter += 1;
+    return this.prefix + this.counter.toString(16).padStart(16, "0");
+  }
+}
+
+function ensureMessageId(m: Incoming, ids: MessageIds): string {
   if (m.decoded.message_id === undefined || m.decoded.message_id === null) {
-    m.decoded.message_id = randomBytes(16).toString("hex");
-    m.bare = encodeBare(m.decoded); // The stored bytes must carry the new id.
+    m.decoded.message_id = ids.next();
+    m.stampedId = true; // The stored bytes must carry the new id (see bareOf).
+    m.bare = undefined;
   }
   return messageIdString(m.decoded.message_id);
 }

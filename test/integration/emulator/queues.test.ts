@@ -8,6 +8,7 @@ import {
   EmulatorFixture,
   receiveExactly,
   receiveOne,
+  waitFor,
 } from "../../helpers/emulator.js";
 
 describe("emulator: queues, send and receive (official SDK)", () => {
@@ -27,6 +28,7 @@ describe("emulator: queues, send and receive (official SDK)", () => {
           { Name: "peek" },
           { Name: "late" },
           { Name: "Mixed.Case-Queue" },
+          { Name: "streamed" },
         ],
       }),
     });
@@ -194,6 +196,39 @@ describe("emulator: queues, send and receive (official SDK)", () => {
     const m = await receiveOne(receiver);
     assert.equal(m.body, "ci");
     await receiver.completeMessage(m);
+    await receiver.close();
+    await sender.close();
+  });
+
+  it("streams messages to a subscribe() handler with concurrent calls and auto-complete", async () => {
+    const sender = client.createSender("streamed");
+    const count = 30;
+    await sender.sendMessages(Array.from({ length: count }, (_, i) => ({ body: i })));
+    const receiver = client.createReceiver("streamed");
+    const seen: number[] = [];
+    const errors: unknown[] = [];
+    const subscription = receiver.subscribe(
+      {
+        processMessage: async (m) => {
+          seen.push(m.body as number);
+          await Promise.resolve();
+        },
+        processError: async (args) => {
+          errors.push(args.error);
+          await Promise.resolve();
+        },
+      },
+      { maxConcurrentCalls: 5, autoCompleteMessages: true },
+    );
+    await waitFor(() => seen.length >= count && fx.entity("streamed").locked === 0, "all messages handled");
+    await subscription.close();
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      Array.from({ length: count }, (_, i) => i),
+    );
+    assert.deepEqual(errors, []);
+    const counts = fx.entity("streamed");
+    assert.equal(counts.active + counts.locked, 0, "auto-complete settled every message");
     await receiver.close();
     await sender.close();
   });

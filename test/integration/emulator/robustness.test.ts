@@ -89,12 +89,18 @@ async function rawExchange(port: number, chunks: readonly Buffer[], waitMs: numb
   return result;
 }
 
-/** Garbage that is not AMQP at all, or a protocol header the server does not speak. */
+/**
+ * Garbage that is not AMQP at all, or an AMQP protocol header the server does not speak. (The AMQP
+ * port also answers HTTP for the administration API, so a well-formed HTTP request is not garbage.)
+ */
 const BAD_HEADERS: readonly (readonly [string, Buffer])[] = [
-  ["random bytes", randomBytes(4096)],
+  ["random bytes", Buffer.concat([Buffer.from([0x00, 0xff, 0x13, 0x37]), randomBytes(4092)])],
   ["an AMQP 0-9-1 header", Buffer.from("AMQP\x00\x00\x09\x01", "latin1")],
-  ["an HTTP request", Buffer.from("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "latin1")],
+  ["an AMQP 0-10 header", Buffer.from("AMQP\x01\x01\x00\x0a", "latin1")],
+  ["an AMQP 1.0 header with an unknown protocol id", Buffer.from("AMQP\x07\x01\x00\x00", "latin1")],
 ];
+/** Headers that start with "AMQP" but name a version or protocol id the server does not support. */
+const UNSUPPORTED_AMQP_HEADERS = BAD_HEADERS.slice(1);
 
 /** Malformed frames sent on a connection that is open. */
 const MALFORMED_AFTER_OPEN: readonly (readonly [string, Buffer])[] = [
@@ -232,8 +238,8 @@ describe("emulator: robustness against malformed input (raw sockets, then the of
     });
   }
 
-  it("answers an unsupported protocol header with its own AMQP header before closing (AMQP 1.0 §2.2)", async () => {
-    for (const [what, bytes] of BAD_HEADERS) {
+  it("answers an unsupported AMQP protocol header with its own AMQP header before closing (AMQP 1.0 §2.2)", async () => {
+    for (const [what, bytes] of UNSUPPORTED_AMQP_HEADERS) {
       const result = await rawExchange(fx.emulator.port, [bytes], 3000);
       assert.ok(result.closedByServer, `${what}: the server closes the socket`);
       assert.equal(

@@ -37,6 +37,7 @@ describe("emulator: locks, TTL, duplicate detection and scheduling on a manual c
         queues: [
           { Name: "lock", Properties: { LockDuration: "PT30S" } },
           { Name: "lock-renew", Properties: { LockDuration: "PT30S" } },
+          { Name: "lock-deferred", Properties: { LockDuration: "PT30S" } },
           { Name: "lock-maxdelivery", Properties: { LockDuration: "PT30S", MaxDeliveryCount: 2 } },
           { Name: "ttl-drop" },
           { Name: "ttl-dlq", Properties: { DeadLetteringOnMessageExpiration: true } },
@@ -131,6 +132,28 @@ describe("emulator: locks, TTL, duplicate detection and scheduling on a manual c
       await sender.close();
     });
 
+    it("renews and expires the lock of a deferred message received by sequence number", async () => {
+      const sender = client.createSender("lock-deferred");
+      await sender.sendMessages({ body: "deferred-lock" });
+      const receiver = client.createReceiver("lock-deferred", NO_AUTO_RENEW);
+      const m = await receiveOne(receiver);
+      await receiver.deferMessage(m);
+      const [d] = await receiver.receiveDeferredMessages(m.sequenceNumber!);
+      assert.equal(d!.lockedUntilUtc!.getTime(), clock.now() + 30 * SECOND);
+      clock.advance(10 * SECOND);
+      const renewed = await receiver.renewMessageLock(d!);
+      assert.equal(renewed.getTime(), clock.now() + 30 * SECOND);
+      clock.advance(31 * SECOND);
+      // The lock ended: the message is deferred again (not active) and the old lock is gone.
+      assert.equal(fx.entity("lock-deferred").deferred, 1);
+      assert.equal(fx.entity("lock-deferred").active, 0);
+      await expectServiceBusError(receiver.completeMessage(d!), "MessageLockLost");
+      const [again] = await receiver.receiveDeferredMessages(m.sequenceNumber!);
+      assert.equal(again!.body, "deferred-lock");
+      await receiver.completeMessage(again!);
+      await sender.close();
+    });
+
     it("dead-letters with MaxDeliveryCountExceeded when locks keep expiring", async () => {
       const sender = client.createSender("lock-maxdelivery");
       await sender.sendMessages({ body: "crashy" });
@@ -188,8 +211,8 @@ describe("emulator: locks, TTL, duplicate detection and scheduling on a manual c
       assert.equal(dead.messageId, "ttl-1");
       assert.equal(dead.body, "stale");
       assert.equal(dead.deadLetterReason, "TTLExpiredException");
-      // TTL does not apply in the DLQ.
-      clock.advance(MINUTE);
+      // TTL does not apply in the DLQ (advance past the TTL but within the 60 s lock).
+      clock.advance(30 * SECOND);
       await dlq.abandonMessage(dead);
       assert.equal(fx.entity("ttl-dlq").deadLettered, 1);
       await dlq.completeMessage(await receiveOne(dlq));

@@ -17,8 +17,7 @@ interface Validatable {
 const MODELS: Record<string, (object: Manifest) => Validatable> = {
   ServiceAccount: (o) => new ServiceAccount(o),
   Deployment: (o) => new Deployment(o),
-  PodDisruptionBudget: (o) =>
-    new PodDisruptionBudget(o),
+  PodDisruptionBudget: (o) => new PodDisruptionBudget(o),
   NetworkPolicy: (o) => new NetworkPolicy(o),
   ScaledObject: (o) => new ScaledObject(o as unknown as ConstructorParameters<typeof ScaledObject>[0]),
   TriggerAuthentication: (o) =>

@@ -7,7 +7,6 @@ import type { CliIo } from "../../command.js";
 import { confirmOrRefuse } from "../confirm.js";
 import { runEngine } from "../engine.js";
 import { defaultTarget, parseSource, parseTarget, sourceLabel, targetLabel, type Target } from "../entity.js";
-import { DlqError } from "../errors.js";
 import { checkResumable, JournalWriter, readJournal, type ResumeState } from "../journal.js";
 import {
   CONNECTION_HELP,
@@ -171,9 +170,4 @@ export async function bulkCommand(command: Command, argv: readonly string[], io:
     }
     return exitCodeOf(outcomes);
   });
-}
-
-/** Usage errors specific to combinations are raised here so they name both options. */
-export function assertNotBoth(a: string | undefined, b: string | undefined, names: string): void {
-  if (a !== undefined && b !== undefined) throw new DlqError("BadUsage", `${names}: give only one`);
 }
