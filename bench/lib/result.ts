@@ -33,6 +33,8 @@ export interface Result extends Measurement {
   readonly target: Target;
   /** Raw samples and anything else worth keeping; written to the details file only. */
   readonly details?: Readonly<Record<string, unknown>>;
+  /** A one-line remark printed under the table (not part of the results file). */
+  readonly note?: string;
 }
 
 export const DEFAULT_MIN_RATIO = 0.8;

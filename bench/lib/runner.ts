@@ -88,10 +88,12 @@ export function formatTable(outcome: SuiteOutcome): string {
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ");
   const rule = widths.map((w) => "-".repeat(w)).join("  ");
+  const notes = outcome.results.flatMap((r, i) => (r.note ? [`  [${i + 1}] ${r.note}`] : []));
   return [
     `suite ${outcome.suite} (${fmt(outcome.seconds)} s) -> ${path.relative(repoRoot, outcome.file)}`,
     line(header),
     rule,
     ...rows.map(line),
+    ...(notes.length > 0 ? ["notes:", ...notes] : []),
   ].join("\n");
 }

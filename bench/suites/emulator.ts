@@ -155,14 +155,29 @@ async function withClient<T>(
   }
 }
 
-/** One batch-send repetition: messages/s. */
-async function batchSendOnce(server: BenchServer, s: Sizes): Promise<number> {
+/**
+ * A repetition's outcome: messages/s by the wall clock, and messages per CPU-second of this
+ * process (client and, in-process, server together), which other load on the machine skews less.
+ */
+interface Rate {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / 1e6;
+}
+
+/** One batch-send repetition. */
+async function batchSendOnce(server: BenchServer, s: Sizes): Promise<Rate> {
   const rate = await withClient(server.connectionString, async (client) => {
     const sender = client.createSender(BENCH_QUEUE);
     await sendBatches(sender, s.sendWarmup);
     const t0 = now();
+    const c0 = process.cpuUsage();
     await sendBatches(sender, s.sendMessages);
-    return (s.sendMessages / (now() - t0)) * 1000;
+    return { wall: (s.sendMessages / (now() - t0)) * 1000, cpu: s.sendMessages / cpuSeconds(c0) };
   });
   const held = await server.held();
   if (held !== undefined && held !== s.sendWarmup + s.sendMessages) {
@@ -172,7 +187,7 @@ async function batchSendOnce(server: BenchServer, s: Sizes): Promise<number> {
 }
 
 /**
- * One subscribe repetition: messages/s received and completed, timed from the `skip`-th handler
+ * One subscribe repetition: messages received and completed, timed from the `skip`-th handler
  * call to the `skip + timed`-th (so link attach and the first deliveries are not timed).
  */
 async function subscribeOnce(
@@ -180,7 +195,7 @@ async function subscribeOnce(
   maxConcurrentCalls: number,
   timed: number,
   skip: number,
-): Promise<number> {
+): Promise<Rate> {
   return withClient(server.connectionString, async (client) => {
     if (server.kind === "emulator") {
       const sender = client.createSender(BENCH_QUEUE);
@@ -192,6 +207,8 @@ async function subscribeOnce(
     let handled = 0;
     let t0 = 0;
     let t1 = 0;
+    let c0 = process.cpuUsage();
+    let cpu = 0;
     let settled = false;
     let subscription: { close(): Promise<void> } | undefined;
     let watchdog: NodeJS.Timeout | undefined;
@@ -221,9 +238,13 @@ async function subscribeOnce(
         {
           processMessage: async () => {
             handled += 1;
-            if (handled === skip) t0 = now();
+            if (handled === skip) {
+              t0 = now();
+              c0 = process.cpuUsage();
+            }
             if (handled === skip + timed) {
               t1 = now();
+              cpu = cpuSeconds(c0);
               finish();
             }
             return Promise.resolve();
@@ -246,7 +267,7 @@ async function subscribeOnce(
       await subscription?.close();
       await receiver.close();
     }
-    return (timed / (t1 - t0)) * 1000;
+    return { wall: (timed / (t1 - t0)) * 1000, cpu: timed / cpu };
   });
 }
 
@@ -254,6 +275,7 @@ async function subscribeOnce(
 
 interface Runs {
   samples: Record<ServerKind, number[]>;
+  cpuSamples: Record<ServerKind, number[]>;
   errors: Record<ServerKind, string[]>;
 }
 
@@ -266,18 +288,26 @@ async function compare(
   name: string,
   mode: Mode,
   reps: number,
-  run: (server: BenchServer, warmup: boolean) => Promise<number>,
+  run: (server: BenchServer, warmup: boolean) => Promise<Rate>,
   log: Log,
 ): Promise<Result> {
-  const runs: Runs = { samples: { emulator: [], minimal: [] }, errors: { emulator: [], minimal: [] } };
+  const runs: Runs = {
+    samples: { emulator: [], minimal: [] },
+    cpuSamples: { emulator: [], minimal: [] },
+    errors: { emulator: [], minimal: [] },
+  };
   const once = async (kind: ServerKind, warmup: boolean): Promise<void> => {
     if (runs.errors[kind].length > 0) return;
     collectGarbage();
     const server = await launch(kind, mode);
     try {
       const rate = await trapUncaught(() => run(server, warmup));
-      log(`${warmup ? "warm-up " : ""}${kind}: ${Math.round(rate)} msg/s`);
-      if (!warmup) runs.samples[kind].push(rate);
+      const cpuNote = mode === "inproc" ? ` (${Math.round(rate.cpu)} per CPU-second)` : "";
+      log(`${warmup ? "warm-up " : ""}${kind}: ${Math.round(rate.wall)} msg/s${cpuNote}`);
+      if (!warmup) {
+        runs.samples[kind].push(rate.wall);
+        runs.cpuSamples[kind].push(rate.cpu);
+      }
     } catch (error) {
       log(`${warmup ? "warm-up " : ""}${kind}: FAILED: ${message(error)}`);
       runs.errors[kind].push(`${warmup ? "warm-up: " : ""}${message(error)}`);
@@ -293,14 +323,28 @@ async function compare(
   const failures = SERVER_KINDS.filter((k) => runs.errors[k].length > 0).map(
     (k) => `${k}: ${runs.errors[k].join("; ")}`,
   );
-  return throughput({
+  const cpuRatio =
+    mode === "inproc" && runs.cpuSamples.emulator.length > 0 && runs.cpuSamples.minimal.length > 0
+      ? median(runs.cpuSamples.emulator) / median(runs.cpuSamples.minimal)
+      : undefined;
+  const result = throughput({
     name,
     unit: "msg/s",
     value: runs.samples.emulator.length > 0 ? median(runs.samples.emulator) : 0,
     baseline: runs.samples.minimal.length > 0 ? median(runs.samples.minimal) : 0,
-    details: { samples: runs.samples, errors: runs.errors, statistic: `median of ${reps}` },
+    details: {
+      samples: runs.samples,
+      errors: runs.errors,
+      statistic: `median of ${reps}`,
+      // Messages per CPU-second of the whole process (client + server): less sensitive to other
+      // load on the machine than the wall clock; same orientation as the ratio.
+      ...(cpuRatio !== undefined ? { cpuSamples: runs.cpuSamples, cpuRatio } : {}),
+    },
     ...(failures.length > 0 ? { failure: failures.join(" | ") } : {}),
   });
+  return cpuRatio === undefined
+    ? result
+    : { ...result, note: `messages per CPU-second of the process: ratio ${cpuRatio.toFixed(3)}` };
 }
 
 async function throughputs(mode: Mode, s: Sizes, log: Log): Promise<Result[]> {

@@ -36,6 +36,12 @@ export interface WorkerConfig {
   /** Undefined port disables the HTTP server (`SBW_HTTP_PORT=off`). */
   readonly http: { readonly port: number | undefined; readonly host: string };
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /**
+   * How long one `acceptNextSession` long-polls. Session receivers use a client of their own with
+   * this operation timeout, because the SDK cannot abort an accept in flight: a drain waits for
+   * pending accepts, so this bounds how long an idle session consumer takes to stop.
+   */
+  readonly sessionAcceptTimeoutMs: number;
   /** SDK retry options for every Service Bus operation. */
   readonly serviceBus: {
     readonly timeoutMs: number;
@@ -109,6 +115,7 @@ const schema = z.object({
       "expected one of fatal, error, warn, info, debug, trace, silent",
     )
     .optional(),
+  SBW_SESSION_ACCEPT_TIMEOUT_MS: ms(),
   SBW_SERVICEBUS_TIMEOUT_MS: ms(),
   SBW_SERVICEBUS_MAX_RETRIES: count("retries"),
   SBW_SERVICEBUS_RETRY_DELAY_MS: ms(),
@@ -176,6 +183,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
     },
     maxLockRenewalMs: e.SBW_MAX_LOCK_RENEWAL_MS ?? 60 * 60_000,
     livenessTimeoutMs: e.SBW_LIVENESS_TIMEOUT_MS ?? 120_000,
+    sessionAcceptTimeoutMs: e.SBW_SESSION_ACCEPT_TIMEOUT_MS ?? 10_000,
     http: {
       port: e.SBW_HTTP_PORT === "off" ? undefined : Number(e.SBW_HTTP_PORT ?? 8080),
       host: e.SBW_HTTP_HOST ?? "0.0.0.0",

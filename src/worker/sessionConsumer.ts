@@ -353,14 +353,13 @@ export class SessionConsumer implements ReceiveLoop {
   }
 
   /**
-   * Waits for the slots that hold a session (they close their receivers). Slots still waiting in
-   * `acceptNextSession` are not awaited: the SDK cannot abort an accept in flight (7.9.5 passes no
-   * signal to the link attach), so they end when the client closes, or release at once a session
-   * granted late.
+   * Waits for every slot to stop. A slot waiting in `acceptNextSession` stops when its long-poll
+   * ends (at most the accept timeout): the SDK cannot abort an accept in flight (7.9.5 passes no
+   * signal to the link attach), and closing the client under it would leave a 60 s timer behind.
    */
   async close(): Promise<void> {
     this.intake.abort();
-    await Promise.all(this.slots.filter((s) => s.phase !== "accepting").map((s) => s.done));
+    await Promise.all(this.slots.map((s) => s.done));
   }
 
   health(now: number): LoopHealth {

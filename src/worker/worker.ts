@@ -70,6 +70,18 @@ function loggingObserver(log: Logger): WorkerObserver {
   };
 }
 
+/** The client of session receivers: its operation timeout bounds each accept's long-poll. */
+function createSessionClient(
+  config: WorkerConfig,
+  base: ServiceBusClientOptions | undefined,
+): Promise<ServiceBusClient> {
+  const options = base ?? clientOptions(config);
+  return createServiceBusClient(config.connection!, {
+    ...options,
+    retryOptions: { ...options.retryOptions, timeoutInMs: config.sessionAcceptTimeoutMs },
+  });
+}
+
 export async function startWorker<T extends TopologyShape>(options: WorkerOptions<T>): Promise<Worker> {
   const { config, registry, logger } = options;
   if (!config.connection) {
@@ -101,6 +113,13 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
       await createServiceBusClient(config.connection, options.clientOptions ?? clientOptions(config)),
       (c) => c.close(),
     );
+    const sessionClient = bindings.some((b) => b.definition.requiresSession)
+      ? resources.add(
+          "servicebus client (sessions)",
+          await createSessionClient(config, options.clientOptions),
+          (c) => c.close(),
+        )
+      : client;
     const publisher = resources.add(
       "publisher",
       createPublisher({ client, topology: registry.topology }),
@@ -132,7 +151,8 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
       const loop: ReceiveLoop = binding.definition.requiresSession
         ? new SessionConsumer({
             ...common,
-            acceptTimeoutMs: options.clientOptions?.retryOptions?.timeoutInMs ?? config.serviceBus.timeoutMs,
+            client: sessionClient,
+            acceptTimeoutMs: config.sessionAcceptTimeoutMs,
             retryDelayMs: config.serviceBus.retryDelayMs,
           })
         : new SubscriptionConsumer({ ...common, maxLockRenewalMs: config.maxLockRenewalMs });

@@ -21,7 +21,13 @@ const SUBCOMMANDS: ReadonlyMap<string, { run: Subcommand; summary: string }> = n
   ["peek", { run: peekCommand, summary: "a table of dead letters (nothing is locked or removed)" }],
   ["export", { run: exportCommand, summary: "write dead letters to a JSON-lines file, bytes preserved" }],
   ["send-file", { run: sendFileCommand, summary: "send the messages of an export file" }],
-  ["replay", { run: (argv, io) => bulkCommand("replay", argv, io), summary: "send dead letters back, then remove them" }],
+  [
+    "replay",
+    {
+      run: (argv, io) => bulkCommand("replay", argv, io),
+      summary: "send dead letters back, then remove them",
+    },
+  ],
   ["purge", { run: (argv, io) => bulkCommand("purge", argv, io), summary: "remove dead letters" }],
 ]);
 

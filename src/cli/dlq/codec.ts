@@ -49,13 +49,14 @@ export interface ExportRecord {
 /** A JS value as tagged JSON. */
 export function encodeValue(value: unknown): unknown {
   if (value instanceof Date) return { $date: value.toISOString() };
-  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return { $binary: Buffer.from(value).toString("base64") };
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array)
+    return { $binary: Buffer.from(value).toString("base64") };
   if (typeof value === "bigint") return { $long: value.toString() };
   if (Array.isArray(value)) return value.map(encodeValue);
   if (value !== null && typeof value === "object") {
     // A Long (sequence numbers in annotations) prints as its decimal value.
-    if (typeof (value as { toString?: unknown }).toString === "function" && "high" in value && "low" in value)
-      return { $long: String(value) };
+    if ("high" in value && "low" in value && typeof (value as { toString?: unknown }).toString === "function")
+      return { $long: (value as { toString(): string }).toString() };
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encodeValue(v)]));
   }
   return value;
@@ -65,7 +66,7 @@ export function encodeValue(value: unknown): unknown {
 export function decodeValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(decodeValue);
   if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value);
+    const entries: [string, unknown][] = Object.entries(value);
     if (entries.length === 1) {
       const [tag, inner] = entries[0]!;
       if (tag === "$date" && typeof inner === "string") return new Date(inner);
@@ -87,7 +88,8 @@ export function encodeBody(bytes: Buffer): { bodyEncoding: BodyEncoding; body: u
     return { bodyEncoding: "base64", body: bytes.toString("base64") };
   }
   // A BOM would be dropped by TextDecoder; keep such bodies byte-exact as base64.
-  if (Buffer.from(text, "utf8").equals(bytes) === false) return { bodyEncoding: "base64", body: bytes.toString("base64") };
+  if (Buffer.from(text, "utf8").equals(bytes) === false)
+    return { bodyEncoding: "base64", body: bytes.toString("base64") };
   try {
     const parsed: unknown = JSON.parse(text);
     if (JSON.stringify(parsed) === text) return { bodyEncoding: "json", body: parsed };
@@ -102,10 +104,12 @@ export function decodeBody(encoding: BodyEncoding, body: unknown, where: string)
     case "json":
       return Buffer.from(JSON.stringify(body), "utf8");
     case "utf8":
-      if (typeof body !== "string") throw new DlqError("BadFile", `${where}: bodyEncoding utf8 needs a string body`);
+      if (typeof body !== "string")
+        throw new DlqError("BadFile", `${where}: bodyEncoding utf8 needs a string body`);
       return Buffer.from(body, "utf8");
     case "base64":
-      if (typeof body !== "string") throw new DlqError("BadFile", `${where}: bodyEncoding base64 needs a string body`);
+      if (typeof body !== "string")
+        throw new DlqError("BadFile", `${where}: bodyEncoding base64 needs a string body`);
       return Buffer.from(body, "base64");
   }
 }
@@ -146,7 +150,9 @@ export function toRecord(message: ServiceBusReceivedMessage, entity: string): Ex
     applicationProperties: message.applicationProperties
       ? (encodeValue(message.applicationProperties) as Record<string, unknown>)
       : undefined,
-    annotations: raw.messageAnnotations ? (encodeValue(raw.messageAnnotations) as Record<string, unknown>) : undefined,
+    annotations: raw.messageAnnotations
+      ? (encodeValue(raw.messageAnnotations) as Record<string, unknown>)
+      : undefined,
   });
 }
 
@@ -207,7 +213,10 @@ function idOf(value: unknown): string | undefined {
   const decoded = decodeValue(value);
   if (decoded === undefined || decoded === null) return undefined;
   if (Buffer.isBuffer(decoded)) return decoded.toString("hex");
-  return String(decoded);
+  if (typeof decoded === "string") return decoded;
+  if (typeof decoded === "number" || typeof decoded === "bigint" || typeof decoded === "boolean")
+    return decoded.toString();
+  return JSON.stringify(decoded);
 }
 
 /** A record as the selection sees it (so send-file takes the same filters as the other commands). */

@@ -22,7 +22,8 @@ export async function confirmOrRefuse(
   const rl = createInterface({ input: stdin, output: io.stderr, terminal: true });
   try {
     const answer = await rl.question(`${options.question} [y/N] `, { signal: io.signal });
-    if (!/^\s*y(es)?\s*$/i.test(answer)) throw new DlqError("NotConfirmed", "not confirmed; nothing was changed");
+    if (!/^\s*y(es)?\s*$/i.test(answer))
+      throw new DlqError("NotConfirmed", "not confirmed; nothing was changed");
   } catch (error) {
     if (error instanceof DlqError) throw error;
     throw new DlqError("NotConfirmed", "interrupted before confirmation; nothing was changed");

@@ -36,7 +36,10 @@ export function resolveConnection(env: Env, connectionStringFlag?: string): Serv
       );
     const credential = nonEmpty(env.SBW_CREDENTIAL) ?? "default";
     if (credential !== "default" && credential !== "managed-identity")
-      throw new DlqError("BadUsage", `SBW_CREDENTIAL: expected default or managed-identity, got "${credential}"`);
+      throw new DlqError(
+        "BadUsage",
+        `SBW_CREDENTIAL: expected default or managed-identity, got "${credential}"`,
+      );
     return { kind: "namespace", namespace, credential, clientId: nonEmpty(env.AZURE_CLIENT_ID) };
   }
   throw new DlqError(
@@ -48,7 +51,8 @@ export function resolveConnection(env: Env, connectionStringFlag?: string): Serv
 function intFromEnv(env: Env, key: string, fallback: number): number {
   const text = nonEmpty(env[key]);
   if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text)) throw new DlqError("BadUsage", `${key}: expected a non-negative integer, got "${text}"`);
+  if (!/^\d+$/.test(text))
+    throw new DlqError("BadUsage", `${key}: expected a non-negative integer, got "${text}"`);
   return Number(text);
 }
 

@@ -76,15 +76,19 @@ export async function runEngine(options: EngineOptions): Promise<Outcome[]> {
   });
   const needsSender = options.tasks.some((t) => t.mode === "replay");
   if (needsSender && options.target === undefined) throw new Error("runEngine: replay tasks need a target");
-  const sender = needsSender && options.target ? client.createSender(senderEntity(options.target)) : undefined;
+  const sender =
+    needsSender && options.target ? client.createSender(senderEntity(options.target)) : undefined;
   const held: ServiceBusReceivedMessage[] = [];
   const inFlight = new Set<Promise<void>>();
   try {
     let empty = 0;
     while (pending.size > 0 && !signal.aborted) {
-      const batch = await receiver.receiveMessages(Math.min(MAX_BATCH, Math.max(pending.size, options.concurrency)), {
-        maxWaitTimeInMs: options.receiveWaitMs ?? 1_000,
-      });
+      const batch = await receiver.receiveMessages(
+        Math.min(MAX_BATCH, Math.max(pending.size, options.concurrency)),
+        {
+          maxWaitTimeInMs: options.receiveWaitMs ?? 1_000,
+        },
+      );
       if (batch.length === 0) {
         empty += 1;
         if (empty >= EMPTY_RECEIVES) break;
@@ -183,5 +187,9 @@ async function settleOne(
   }
   const status = task.mode === "purge" ? "purged" : "completed";
   journal?.entry({ ...base, status, ...(newMessageId ? { newMessageId } : {}) });
-  return { ...base, status: task.mode === "purge" ? "purged" : "replayed", ...(newMessageId ? { newMessageId } : {}) };
+  return {
+    ...base,
+    status: task.mode === "purge" ? "purged" : "replayed",
+    ...(newMessageId ? { newMessageId } : {}),
+  };
 }

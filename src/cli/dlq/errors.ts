@@ -15,13 +15,7 @@
 import { isServiceBusError } from "@azure/service-bus";
 
 export type DlqErrorCode =
-  | "BadUsage"
-  | "BadFile"
-  | "Connection"
-  | "EntityNotFound"
-  | "NotConfirmed"
-  | "JournalMismatch"
-  | "RuleCheck";
+  "BadUsage" | "BadFile" | "Connection" | "EntityNotFound" | "NotConfirmed" | "JournalMismatch" | "RuleCheck";
 
 export class DlqError extends Error {
   readonly code: DlqErrorCode;

@@ -89,9 +89,15 @@ export function readJournal(path: string): ResumeState {
 }
 
 /** A journal must belong to the same command and entity to be resumed. */
-export function checkResumable(state: ResumeState, command: JournalRun["command"], entity: string, file: string): void {
+export function checkResumable(
+  state: ResumeState,
+  command: JournalRun["command"],
+  entity: string,
+  file: string,
+): void {
   const first = state.runs[0];
-  if (first === undefined) throw new DlqError("JournalMismatch", `${file} is not a dlq journal (no run line)`);
+  if (first === undefined)
+    throw new DlqError("JournalMismatch", `${file} is not a dlq journal (no run line)`);
   if (first.command !== command || first.entity !== entity)
     throw new DlqError(
       "JournalMismatch",

@@ -48,7 +48,10 @@ export const CONNECTION_HELP = `Connection: --connection-string, else SERVICEBUS
 export function parseOptions<T extends Options>(
   argv: readonly string[],
   options: T,
-): { values: ReturnType<typeof parseArgs<{ options: T; allowPositionals: true }>>["values"]; positionals: string[] } {
+): {
+  values: ReturnType<typeof parseArgs<{ options: T; allowPositionals: true }>>["values"];
+  positionals: string[];
+} {
   try {
     const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
     return { values: parsed.values, positionals: parsed.positionals };
@@ -80,7 +83,13 @@ export async function loadSelection(
 /** Exactly `count` positionals, or a usage error naming what was expected. */
 export function expectPositionals(positionals: readonly string[], names: readonly string[]): string[] {
   if (positionals.length < names.length)
-    throw new DlqError("BadUsage", `missing ${names.slice(positionals.length).map((n) => `<${n}>`).join(" ")}`);
+    throw new DlqError(
+      "BadUsage",
+      `missing ${names
+        .slice(positionals.length)
+        .map((n) => `<${n}>`)
+        .join(" ")}`,
+    );
   if (positionals.length > names.length)
     throw new DlqError("BadUsage", `unexpected argument "${positionals[names.length]}"`);
   return [...positionals];
@@ -88,13 +97,15 @@ export function expectPositionals(positionals: readonly string[], names: readonl
 
 export function positiveInt(text: string | undefined, option: string, fallback: number): number {
   if (text === undefined) return fallback;
-  if (!/^\s*[1-9]\d*\s*$/.test(text)) throw new DlqError("BadUsage", `${option}: expected a positive integer, got "${text}"`);
+  if (!/^\s*[1-9]\d*\s*$/.test(text))
+    throw new DlqError("BadUsage", `${option}: expected a positive integer, got "${text}"`);
   return Number(text);
 }
 
 export function nonNegativeInt(text: string | undefined, option: string, fallback: number): number {
   if (text === undefined) return fallback;
-  if (!/^\s*\d+\s*$/.test(text)) throw new DlqError("BadUsage", `${option}: expected a non-negative integer, got "${text}"`);
+  if (!/^\s*\d+\s*$/.test(text))
+    throw new DlqError("BadUsage", `${option}: expected a non-negative integer, got "${text}"`);
   return Number(text);
 }
 

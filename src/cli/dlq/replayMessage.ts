@@ -46,7 +46,9 @@ export function replayMessageId(originalId: string, source: string, sequenceNumb
 }
 
 /** The id of the first message of a replay chain: kept across replays so it stays traceable. */
-export function originalMessageId(message: Pick<ServiceBusReceivedMessage, "applicationProperties" | "messageId">): string {
+export function originalMessageId(
+  message: Pick<ServiceBusReceivedMessage, "applicationProperties" | "messageId">,
+): string {
   const earlier = message.applicationProperties?.[REPLAY_PROPERTY.originalMessageId];
   return typeof earlier === "string" && earlier !== "" ? earlier : (idText(message.messageId) ?? "");
 }
@@ -86,7 +88,8 @@ export function buildReplay(
   source: SourceEntity,
   target: Target,
 ): { readonly messageId: string; readonly message: OutgoingMessage } {
-  const sequenceNumber = message.sequenceNumber === undefined ? 0n : BigInt(message.sequenceNumber.toString());
+  const sequenceNumber =
+    message.sequenceNumber === undefined ? 0n : BigInt(message.sequenceNumber.toString());
   const messageId = replayMessageId(originalMessageId(message), sourceLabel(source), sequenceNumber);
   const applicationProperties = replayProperties(message, source, target);
   const plain: ServiceBusMessage = {
@@ -111,7 +114,10 @@ export function buildReplay(
  * The same message as an AmqpAnnotatedMessage with an AMQP value or sequence body: a
  * ServiceBusMessage would JSON-encode such a body into a data section and change its bytes.
  */
-export function toAnnotated(message: ServiceBusMessage, bodyType: "value" | "sequence"): AmqpAnnotatedMessage {
+export function toAnnotated(
+  message: ServiceBusMessage,
+  bodyType: "value" | "sequence",
+): AmqpAnnotatedMessage {
   const m = message;
   const properties: AmqpAnnotatedMessage["properties"] = {};
   if (m.messageId !== undefined) properties.messageId = m.messageId;
@@ -123,7 +129,7 @@ export function toAnnotated(message: ServiceBusMessage, bodyType: "value" | "seq
   if (m.replyToSessionId !== undefined) properties.replyToGroupId = m.replyToSessionId;
   if (m.to !== undefined) properties.to = m.to;
   return {
-    body: m.body,
+    body: m.body as unknown,
     bodyType,
     properties,
     // The service requires the annotations section; an empty map is what the SDK sends too.
@@ -134,6 +140,9 @@ export function toAnnotated(message: ServiceBusMessage, bodyType: "value" | "seq
 }
 
 /** A ServiceBusMessage, or its annotated form when the body is not a data section. */
-export function withBodyType(message: ServiceBusMessage, bodyType: "data" | "value" | "sequence"): OutgoingMessage {
+export function withBodyType(
+  message: ServiceBusMessage,
+  bodyType: "data" | "value" | "sequence",
+): OutgoingMessage {
   return bodyType === "data" ? message : toAnnotated(message, bodyType);
 }

@@ -24,7 +24,10 @@ const PAGE_SIZE = 250;
 export function deadLetterReceiver(
   client: ServiceBusClient,
   source: SourceEntity,
-  options: Omit<ServiceBusReceiverOptions, "subQueueType" | "skipParsingBodyAsJson" | "skipConvertingDate"> = {},
+  options: Omit<
+    ServiceBusReceiverOptions,
+    "subQueueType" | "skipParsingBodyAsJson" | "skipConvertingDate"
+  > = {},
 ): ServiceBusReceiver {
   const all: ServiceBusReceiverOptions = {
     ...options,

@@ -38,7 +38,13 @@ export interface SelectionOptions {
   readonly limit?: string;
 }
 
-const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNITS: Readonly<Record<string, number>> = {
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 
 /**
  * `--since` / `--until`: an ISO-8601 date-time (`2024-05-01T10:00:00Z`; a date alone is UTC
@@ -72,7 +78,8 @@ export function parseSequenceRange(text: string): { from?: bigint; to?: bigint }
 }
 
 export function parseLimit(text: string, option = "--limit"): number {
-  if (!/^\s*[1-9]\d*\s*$/.test(text)) throw new DlqError("BadUsage", `${option}: expected a positive integer, got "${text}"`);
+  if (!/^\s*[1-9]\d*\s*$/.test(text))
+    throw new DlqError("BadUsage", `${option}: expected a positive integer, got "${text}"`);
   return Number(text);
 }
 
@@ -99,7 +106,10 @@ export function parseSelection(
     try {
       description = new RegExp(options.description);
     } catch (error) {
-      throw new DlqError("BadUsage", `--description: invalid regular expression: ${(error as Error).message}`);
+      throw new DlqError(
+        "BadUsage",
+        `--description: invalid regular expression: ${(error as Error).message}`,
+      );
     }
   }
   let where: SqlFilter | undefined;
@@ -127,7 +137,7 @@ export function parseSelection(
     limit: options.limit === undefined ? undefined : parseLimit(options.limit),
   };
   // Drop undefined keys so `isEmptySelection` and JSON summaries stay readable.
-  return Object.fromEntries(Object.entries(selection).filter(([, v]) => v !== undefined)) as Selection;
+  return Object.fromEntries(Object.entries(selection).filter(([, v]) => v !== undefined));
 }
 
 /** Whether a message matches every criterion (the limit is applied by the caller, in order). */

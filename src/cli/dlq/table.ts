@@ -11,7 +11,11 @@ export function cellText(value: Cell, maxWidth = 60): string {
   return text.length > maxWidth ? `${text.slice(0, maxWidth - 1)}…` : text;
 }
 
-export function renderTable(headers: readonly string[], rows: readonly (readonly Cell[])[], maxWidth = 60): string {
+export function renderTable(
+  headers: readonly string[],
+  rows: readonly (readonly Cell[])[],
+  maxWidth = 60,
+): string {
   const texts = rows.map((row) => headers.map((_, i) => cellText(row[i], maxWidth)));
   const widths = headers.map((h, i) => Math.max(h.length, ...texts.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]): string =>

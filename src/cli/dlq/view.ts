@@ -48,8 +48,10 @@ export function idText(id: unknown): string | undefined {
   return JSON.stringify(id);
 }
 
+/** DeadLetterReason and friends are strings on the wire; anything else is shown, not trusted. */
 function stringOrUndefined(value: unknown): string | undefined {
-  return typeof value === "string" ? value : value === undefined || value === null ? undefined : String(value);
+  if (value === undefined || value === null) return undefined;
+  return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 export function replayCountOf(properties: Readonly<Record<string, unknown>> | undefined): number {
@@ -60,7 +62,8 @@ export function replayCountOf(properties: Readonly<Record<string, unknown>> | un
 export function viewOfReceived(message: ServiceBusReceivedMessage): MessageView {
   const props = (message.applicationProperties ?? {}) as Readonly<Record<string, unknown>>;
   return {
-    sequenceNumber: message.sequenceNumber === undefined ? undefined : BigInt(message.sequenceNumber.toString()),
+    sequenceNumber:
+      message.sequenceNumber === undefined ? undefined : BigInt(message.sequenceNumber.toString()),
     messageId: idText(message.messageId),
     subject: message.subject,
     sessionId: message.sessionId,

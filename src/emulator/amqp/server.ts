@@ -136,7 +136,7 @@ export class AmqpServer {
       this.o.log(`emulator: protocol error: ${String(error)}`);
       try {
         connection.close({ condition: Condition.decodeError, description: String(error) });
-        connection.output();
+        connection._process();
       } catch {
         // The socket may already be gone; rhea ends it right after this handler anyway.
       }

@@ -58,7 +58,9 @@ export function time(d: Date): Buffer {
 /** An IPv4 or IPv6 address as the 4 or 16 bytes of a GeneralName iPAddress. */
 export function ipBytes(ip: string): Buffer {
   if (/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return Buffer.from(ip.split(".").map(Number));
-  const [head = "", tail] = ip.split("::") as [string, string | undefined];
+  const halves = ip.split("::");
+  if (halves.length > 2) throw new Error(`not an IP address: ${ip}`);
+  const [head = "", tail] = halves as [string, string | undefined];
   const groups = (s: string): number[] => (s === "" ? [] : s.split(":").map((g) => parseInt(g, 16)));
   const h = groups(head);
   const t = tail === undefined ? [] : groups(tail);

@@ -146,7 +146,7 @@ describe("production start (the image's command from a clean production install)
       child.kill("SIGTERM");
       const t0 = Date.now();
       const [code, signal] = await exited;
-      console.log("exit after", Date.now() - t0);
+      console.log("exit after", Date.now() - t0, output.join("").split("\n").filter((l) => !l.includes("consumer started")).slice(-25).join("\n"));
       assert.deepEqual({ code, signal }, { code: 0, signal: null }, output.join(""));
     } finally {
       if (child.exitCode === null && child.signalCode === null) {

@@ -15,24 +15,55 @@ describe("dlq bad usage and connection problems", function () {
     ["a malformed entity", ["peek", "a/b/c"], /must be <queue> or <topic>\/<subscription>/],
     ["a bad --sequence", ["peek", QUEUE, "--sequence", "9-3"], /--sequence: the range 9-3 is empty/],
     ["a bad --since", ["peek", QUEUE, "--since", "yesterday"], /--since: expected an ISO-8601 time/],
-    ["a bad --description regex", ["peek", QUEUE, "--description", "("], /--description: invalid regular expression/],
+    [
+      "a bad --description regex",
+      ["peek", QUEUE, "--description", "("],
+      /--description: invalid regular expression/,
+    ],
     ["a bad --where", ["peek", QUEUE, "--where", "a = "], /--where: .*position/],
     ["a bad --limit", ["peek", QUEUE, "--limit", "0"], /--limit: expected a positive integer/],
-    ["a missing --message-ids file", ["peek", QUEUE, "--message-ids", "nope.txt"], /--message-ids: cannot read nope.txt/],
-    ["a bad --concurrency", ["replay", QUEUE, "--concurrency", "x"], /--concurrency: expected a positive integer/],
+    [
+      "a missing --message-ids file",
+      ["peek", QUEUE, "--message-ids", "nope.txt"],
+      /--message-ids: cannot read nope.txt/,
+    ],
+    [
+      "a bad --concurrency",
+      ["replay", QUEUE, "--concurrency", "x"],
+      /--concurrency: expected a positive integer/,
+    ],
     ["a bad --rate", ["replay", QUEUE, "--rate", "-1"], /--rate/],
     ["--to on purge", ["purge", QUEUE, "--to", "x"], /Unknown option '--to'/],
-    ["send-file without --to", ["send-file", "x.jsonl"], /--to <queue\|topic\|topic\/subscription> is required/],
+    [
+      "send-file without --to",
+      ["send-file", "x.jsonl"],
+      /--to <queue\|topic\|topic\/subscription> is required/,
+    ],
     ["export without --out", ["export", QUEUE], /--out FILE is required/],
     ["a missing --resume journal", ["replay", QUEUE, "--resume", "none.jsonl"], /--resume: cannot read/],
     ["an entity that does not exist", ["peek", "nothere"], /peek nothere: not found/],
-    ["no connection configured", ["peek", QUEUE], /no connection: set SERVICEBUS_CONNECTION_STRING/, { SERVICEBUS_CONNECTION_STRING: "" }],
-    ["a malformed connection string", ["peek", QUEUE], /connection string: expected Endpoint=sb:/, { SERVICEBUS_CONNECTION_STRING: "nonsense" }],
+    [
+      "no connection configured",
+      ["peek", QUEUE],
+      /no connection: set SERVICEBUS_CONNECTION_STRING/,
+      { SERVICEBUS_CONNECTION_STRING: "" },
+    ],
+    [
+      "a malformed connection string",
+      ["peek", QUEUE],
+      /connection string: expected Endpoint=sb:/,
+      { SERVICEBUS_CONNECTION_STRING: "nonsense" },
+    ],
     [
       "an unreachable namespace",
       ["peek", QUEUE],
       /peek jobs: /,
-      { SERVICEBUS_CONNECTION_STRING: "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true", SBW_SERVICEBUS_MAX_RETRIES: "0", SBW_SERVICEBUS_TIMEOUT_MS: "2000" },
+      {
+        SERVICEBUS_CONNECTION_STRING:
+          "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
+        SBW_SERVICEBUS_MAX_RETRIES: "0",
+        SBW_SERVICEBUS_TIMEOUT_MS: "2000",
+      },
     ],
   ];
 

@@ -18,7 +18,12 @@ import {
 } from "@azure/service-bus";
 import { z } from "zod";
 import { runCli } from "../../../src/cli/index.js";
-import { startEmulator, type Clock, type Emulator, type EntitySnapshot } from "../../../src/emulator/index.js";
+import {
+  startEmulator,
+  type Clock,
+  type Emulator,
+  type EntitySnapshot,
+} from "../../../src/emulator/index.js";
 import { defineTopic } from "../../../src/topics/dsl.js";
 import { toEmulatorConfig } from "../../../src/topics/emulatorConfig.js";
 
@@ -76,7 +81,11 @@ export class DlqFixture {
         DuplicateDetectionHistoryTimeWindow: "PT10M",
       },
     });
-    const emulator = await startEmulator({ port: 0, config, ...(options.clock ? { clock: options.clock } : {}) });
+    const emulator = await startEmulator({
+      port: 0,
+      config,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     return new DlqFixture(emulator, await mkdtemp(join(tmpdir(), "sbw-dlq-")));
   }
 
@@ -98,7 +107,12 @@ export class DlqFixture {
   /** Runs `sbworker <args>` in-process. */
   async cli(
     args: readonly string[],
-    options: { signal?: AbortSignal; env?: Record<string, string>; tty?: boolean; stdin?: NodeJS.ReadableStream & { isTTY?: boolean } } = {},
+    options: {
+      signal?: AbortSignal;
+      env?: Record<string, string>;
+      tty?: boolean;
+      stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+    } = {},
   ): Promise<CliRun> {
     const stdout = new Capture(options.tty ?? false);
     const stderr = new Capture(options.tty ?? false);
@@ -147,11 +161,16 @@ function receiverFor(client: ServiceBusClient, entity: string, deadLetter = fals
 }
 
 /** Receives until `count` messages arrived or 5 s passed; fails otherwise. */
-export async function receiveAll(receiver: ServiceBusReceiver, count: number): Promise<ServiceBusReceivedMessage[]> {
+export async function receiveAll(
+  receiver: ServiceBusReceiver,
+  count: number,
+): Promise<ServiceBusReceivedMessage[]> {
   const out: ServiceBusReceivedMessage[] = [];
   const deadline = Date.now() + 5_000;
   while (out.length < count && Date.now() < deadline) {
-    out.push(...(await receiver.receiveMessages(count - out.length, { maxWaitTimeInMs: deadline - Date.now() })));
+    out.push(
+      ...(await receiver.receiveMessages(count - out.length, { maxWaitTimeInMs: deadline - Date.now() })),
+    );
   }
   assert.equal(out.length, count, `expected ${count} messages, got ${out.length}`);
   return out;
@@ -182,21 +201,35 @@ export async function makeDeadLetters(
   const receiver = receiverFor(client, entity);
   const received = await receiveAll(receiver, messages.length);
   for (const m of received)
-    await receiver.deadLetterMessage(m, { deadLetterReason: reason, deadLetterErrorDescription: description });
+    await receiver.deadLetterMessage(m, {
+      deadLetterReason: reason,
+      deadLetterErrorDescription: description,
+    });
   await receiver.close();
 }
 
 /** Receives `count` active messages of `entity` and dead-letters them (a handler failing again). */
-export async function deadLetterActive(fixture: DlqFixture, entity: string, count: number, reason = "HandlerFailed"): Promise<ServiceBusReceivedMessage[]> {
+export async function deadLetterActive(
+  fixture: DlqFixture,
+  entity: string,
+  count: number,
+  reason = "HandlerFailed",
+): Promise<ServiceBusReceivedMessage[]> {
   const receiver = receiverFor(fixture.client(), entity);
   const received = await receiveAll(receiver, count);
-  for (const m of received) await receiver.deadLetterMessage(m, { deadLetterReason: reason, deadLetterErrorDescription: "again" });
+  for (const m of received)
+    await receiver.deadLetterMessage(m, { deadLetterReason: reason, deadLetterErrorDescription: "again" });
   await receiver.close();
   return received;
 }
 
 /** Everything currently in `entity` (or its DLQ), received and completed. */
-export async function drain(fixture: DlqFixture, entity: string, deadLetter = false, expected?: number): Promise<ServiceBusReceivedMessage[]> {
+export async function drain(
+  fixture: DlqFixture,
+  entity: string,
+  deadLetter = false,
+  expected?: number,
+): Promise<ServiceBusReceivedMessage[]> {
   const client = fixture.client();
   const receiver = receiverFor(client, entity, deadLetter);
   const out: ServiceBusReceivedMessage[] = [];

@@ -21,7 +21,11 @@ describe("dlq list, stats, peek", function () {
     await makeDeadLetters(f, "shop/audit", [{ body: 3 }, { body: 4 }, { body: 5 }]);
     const table = await f.dlq("list", "--entities", `shop/billing,${QUEUE},shop/audit`);
     assert.equal(table.code, 0, table.stderr);
-    const rows = table.stdout.trim().split("\n").slice(1).map((l) => l.split(/\s{2,}/).slice(0, 2));
+    const rows = table.stdout
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.split(/\s{2,}/).slice(0, 2));
     assert.deepEqual(rows, [
       ["shop/audit", "3"],
       [QUEUE, "2"],
@@ -45,7 +49,15 @@ describe("dlq list, stats, peek", function () {
   });
 
   it("stats: groups by reason, subject and age with oldest and newest", async () => {
-    await makeDeadLetters(f, QUEUE, [{ body: 1, subject: "A" }, { body: 2, subject: "B" }], "Timeout");
+    await makeDeadLetters(
+      f,
+      QUEUE,
+      [
+        { body: 1, subject: "A" },
+        { body: 2, subject: "B" },
+      ],
+      "Timeout",
+    );
     await makeDeadLetters(f, QUEUE, [{ body: 3, subject: "A" }], "Invalid");
     const run = await f.dlq("stats", QUEUE, "--json");
     assert.equal(run.code, 0, run.stderr);
@@ -74,9 +86,18 @@ describe("dlq list, stats, peek", function () {
   });
 
   it("peek: a table or JSON, and nothing is locked or removed", async () => {
-    await makeDeadLetters(f, QUEUE, [{ body: "x", messageId: "p1", subject: "S", sessionId: "sess" }], "R", "D");
+    await makeDeadLetters(
+      f,
+      QUEUE,
+      [{ body: "x", messageId: "p1", subject: "S", sessionId: "sess" }],
+      "R",
+      "D",
+    );
     const table = await f.dlq("peek", QUEUE);
-    assert.match(table.stdout, /SEQ\s+MESSAGE ID\s+SUBJECT\s+SESSION\s+REASON\s+DESCRIPTION\s+ENQUEUED\s+REPLAYS/);
+    assert.match(
+      table.stdout,
+      /SEQ\s+MESSAGE ID\s+SUBJECT\s+SESSION\s+REASON\s+DESCRIPTION\s+ENQUEUED\s+REPLAYS/,
+    );
     assert.match(table.stdout, /1\s+p1\s+S\s+sess\s+R\s+D\s+\S+Z\s+0/);
     const json = JSON.parse((await f.dlq("peek", QUEUE, "--json")).stdout) as PeekRow[];
     assert.equal(json[0]!.messageId, "p1");
@@ -91,10 +112,58 @@ describe("dlq selection", function () {
   before(async () => {
     f = await DlqFixture.start();
     // seq 1..6 in the queue's DLQ with varied properties.
-    await makeDeadLetters(f, QUEUE, [{ body: 1, messageId: "a", subject: "OrderPlaced", sessionId: "s1", applicationProperties: { region: "eu", n: 1 } }], "Timeout", "took 31s");
-    await makeDeadLetters(f, QUEUE, [{ body: 2, messageId: "b", subject: "OrderPlaced", sessionId: "s2", applicationProperties: { region: "us", n: 2 } }], "Invalid", "missing field sku");
-    await makeDeadLetters(f, QUEUE, [{ body: 3, messageId: "c", subject: "OrderShipped", sessionId: "s1", applicationProperties: { region: "eu", n: 3 } }], "Invalid", "missing field carrier");
-    await makeDeadLetters(f, QUEUE, [{ body: 4, messageId: "d", subject: "OrderShipped", applicationProperties: { region: "eu", n: 4 } }], "Timeout", "took 45s");
+    await makeDeadLetters(
+      f,
+      QUEUE,
+      [
+        {
+          body: 1,
+          messageId: "a",
+          subject: "OrderPlaced",
+          sessionId: "s1",
+          applicationProperties: { region: "eu", n: 1 },
+        },
+      ],
+      "Timeout",
+      "took 31s",
+    );
+    await makeDeadLetters(
+      f,
+      QUEUE,
+      [
+        {
+          body: 2,
+          messageId: "b",
+          subject: "OrderPlaced",
+          sessionId: "s2",
+          applicationProperties: { region: "us", n: 2 },
+        },
+      ],
+      "Invalid",
+      "missing field sku",
+    );
+    await makeDeadLetters(
+      f,
+      QUEUE,
+      [
+        {
+          body: 3,
+          messageId: "c",
+          subject: "OrderShipped",
+          sessionId: "s1",
+          applicationProperties: { region: "eu", n: 3 },
+        },
+      ],
+      "Invalid",
+      "missing field carrier",
+    );
+    await makeDeadLetters(
+      f,
+      QUEUE,
+      [{ body: 4, messageId: "d", subject: "OrderShipped", applicationProperties: { region: "eu", n: 4 } }],
+      "Timeout",
+      "took 45s",
+    );
   });
   after(async () => f.close());
 
@@ -108,7 +177,8 @@ describe("dlq selection", function () {
     assert.deepEqual(await ids("--reason", "Invalid"), ["b", "c"]);
     assert.deepEqual(await ids("--reason", "Invalid", "--reason", "Timeout"), ["a", "b", "c", "d"]);
   });
-  it("--description as a regular expression", async () => assert.deepEqual(await ids("--description", "^took \\d+s$"), ["a", "d"]));
+  it("--description as a regular expression", async () =>
+    assert.deepEqual(await ids("--description", "^took \\d+s$"), ["a", "d"]));
   it("--subject", async () => assert.deepEqual(await ids("--subject", "OrderShipped"), ["c", "d"]));
   it("--session-id", async () => assert.deepEqual(await ids("--session-id", "s1"), ["a", "c"]));
   it("--sequence ranges", async () => {
@@ -132,7 +202,10 @@ describe("dlq selection", function () {
   });
   it("--where with the emulator's SQL filter language", async () => {
     assert.deepEqual(await ids("--where", "region = 'eu' AND n >= 3"), ["c", "d"]);
-    assert.deepEqual(await ids("--where", "sys.Label LIKE 'Order%ed' AND DeadLetterReason = 'Invalid'"), ["b", "c"]);
+    assert.deepEqual(await ids("--where", "sys.Label LIKE 'Order%ed' AND DeadLetterReason = 'Invalid'"), [
+      "b",
+      "c",
+    ]);
     assert.deepEqual(await ids("--where", "sys.SessionId IS NULL"), ["d"]);
   });
   it("--limit keeps the first N in sequence order, after filtering", async () => {
@@ -158,11 +231,23 @@ describe("dlq export and send-file", function () {
     sessionId: "sess-1",
     replyTo: "r",
     timeToLive: 120_000,
-    applicationProperties: { a: "x", n: 42, f: 1.25, ok: true, when: new Date("2024-01-02T03:04:05.006Z"), nothing: null },
+    applicationProperties: {
+      a: "x",
+      n: 42,
+      f: 1.25,
+      ok: true,
+      when: new Date("2024-01-02T03:04:05.006Z"),
+      nothing: null,
+    },
   };
 
   it("export → send-file keeps body bytes and properties identical (binary, JSON and text)", async () => {
-    const bodies = [binary, Buffer.from('{"b":[1,2],"s":"é"}'), Buffer.from("plain text ✓"), Buffer.from(" 1.0 ")];
+    const bodies = [
+      binary,
+      Buffer.from('{"b":[1,2],"s":"é"}'),
+      Buffer.from("plain text ✓"),
+      Buffer.from(" 1.0 "),
+    ];
     await makeDeadLetters(
       f,
       QUEUE,
@@ -170,7 +255,10 @@ describe("dlq export and send-file", function () {
     );
     const exported = await f.dlq("export", QUEUE, "--out", "dl.jsonl");
     assert.equal(exported.code, 0, exported.stderr);
-    const records = (await readFile(f.path("dl.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = (await readFile(f.path("dl.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(
       records.map((r) => r.bodyEncoding),
       ["base64", "json", "utf8", "utf8"],
@@ -192,7 +280,10 @@ describe("dlq export and send-file", function () {
       assert.equal(m.sessionId, original.sessionId);
       assert.equal(m.replyTo, original.replyTo);
       assert.equal(m.timeToLive, original.timeToLive);
-      assert.deepEqual(m.applicationProperties, { ...original.applicationProperties, "sbw-replay-to": "audit" });
+      assert.deepEqual(m.applicationProperties, {
+        ...original.applicationProperties,
+        "sbw-replay-to": "audit",
+      });
     });
     assert.equal(f.counts("shop/billing").active, 0);
   });
@@ -208,7 +299,10 @@ describe("dlq export and send-file", function () {
   });
 
   it("send-file applies the selection to the file and honours --dry-run", async () => {
-    await makeDeadLetters(f, QUEUE, [{ body: "x", messageId: "s1", subject: "Keep" }, { body: "y", messageId: "s2", subject: "Drop" }]);
+    await makeDeadLetters(f, QUEUE, [
+      { body: "x", messageId: "s1", subject: "Keep" },
+      { body: "y", messageId: "s2", subject: "Drop" },
+    ]);
     await f.dlq("export", QUEUE, "--out", "s.jsonl");
     const dry = await f.dlq("send-file", "s.jsonl", "--to", QUEUE, "--subject", "Keep", "--dry-run");
     assert.equal(dry.code, 0);
@@ -230,7 +324,10 @@ describe("dlq export and send-file", function () {
   });
 
   it("send-file rejects a malformed line before sending anything (exit 2, names the line)", async () => {
-    await writeFile(f.path("bad.jsonl"), `${JSON.stringify({ bodyType: "data", bodyEncoding: "utf8", body: "ok" })}\n{"bodyType":"data","body":1}\n`);
+    await writeFile(
+      f.path("bad.jsonl"),
+      `${JSON.stringify({ bodyType: "data", bodyEncoding: "utf8", body: "ok" })}\n{"bodyType":"data","body":1}\n`,
+    );
     const run = await f.dlq("send-file", "bad.jsonl", "--to", QUEUE, "--yes");
     assert.equal(run.code, 2);
     assert.match(run.stderr, /bad\.jsonl:2: a data body needs bodyEncoding/);

@@ -43,8 +43,24 @@ describe("dlq replay killed mid-way", function () {
     const journal = f.path("kill.jsonl");
     const child = spawn(
       process.execPath,
-      [join(ROOT, "bin", "sbworker.js"), "dlq", "replay", QUEUE, "--yes", "--journal", journal, "--rate", "25", "--concurrency", "4"],
-      { cwd: f.dir, env: { ...process.env, ...f.env, SBW_FROM_SOURCE: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+      [
+        join(ROOT, "bin", "sbworker.js"),
+        "dlq",
+        "replay",
+        QUEUE,
+        "--yes",
+        "--journal",
+        journal,
+        "--rate",
+        "25",
+        "--concurrency",
+        "4",
+      ],
+      {
+        cwd: f.dir,
+        env: { ...process.env, ...f.env, SBW_FROM_SOURCE: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
     );
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));

@@ -79,7 +79,9 @@ describe("dlq replay", function () {
   });
 
   it("keeps the session id for session-enabled targets", async () => {
-    await makeDeadLetters(f, QUEUE, [{ body: "x", messageId: "s1", sessionId: "order-7", partitionKey: "order-7" }]);
+    await makeDeadLetters(f, QUEUE, [
+      { body: "x", messageId: "s1", sessionId: "order-7", partitionKey: "order-7" },
+    ]);
     assert.equal((await f.dlq("replay", QUEUE, "--yes")).code, 0);
     const [m] = await drain(f, QUEUE, false, 1);
     assert.equal(m!.sessionId, "order-7");
@@ -174,9 +176,23 @@ describe("dlq replay", function () {
     await makeDeadLetters(
       f,
       QUEUE,
-      Array.from({ length: 12 }, (_, i) => ({ body: `m${i}`, messageId: `c${i}`, subject: i % 2 ? "Odd" : "Even" })),
+      Array.from({ length: 12 }, (_, i) => ({
+        body: `m${i}`,
+        messageId: `c${i}`,
+        subject: i % 2 ? "Odd" : "Even",
+      })),
     );
-    const run = await f.dlq("replay", QUEUE, "--yes", "--subject", "Odd", "--concurrency", "4", "--rate", "1000");
+    const run = await f.dlq(
+      "replay",
+      QUEUE,
+      "--yes",
+      "--subject",
+      "Odd",
+      "--concurrency",
+      "4",
+      "--rate",
+      "1000",
+    );
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /replayed\s+6/);
     assert.match(run.stderr, /replay: 6\/6 done, 0 failed/);
@@ -253,7 +269,7 @@ describe("dlq replay", function () {
         { type: "message", seq: "1", messageId: "r1", status: "sent", newMessageId: "r1~jobs~dlq1", at: "x" },
       ]
         .map((l) => JSON.stringify(l))
-        .join("\n") + "\n{\"type\":\"mess", // a torn last line, as SIGKILL leaves it
+        .join("\n") + '\n{"type":"mess', // a torn last line, as SIGKILL leaves it
     );
     const run = await f.dlq("replay", QUEUE, "--yes", "--resume", journal);
     assert.equal(run.code, 0, run.stderr);
@@ -264,7 +280,10 @@ describe("dlq replay", function () {
 
   it("refuses a journal of another entity (exit 2)", async () => {
     const journal = f.path("other.jsonl");
-    await writeFile(journal, `${JSON.stringify({ type: "run", command: "replay", entity: "shop/audit", at: "x" })}\n`);
+    await writeFile(
+      journal,
+      `${JSON.stringify({ type: "run", command: "replay", entity: "shop/audit", at: "x" })}\n`,
+    );
     const run = await f.dlq("replay", QUEUE, "--yes", "--resume", journal);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /journal of "dlq replay shop\/audit"/);

@@ -83,8 +83,10 @@ export async function bulkCommand(command: Command, argv: readonly string[], io:
   const [entity] = expectPositionals(positionals, ["entity"]);
   const source = parseSource(entity);
   const options = values as typeof values & { to?: string; "max-replays"?: string };
-  const target = command === "replay" ? (options.to ? parseTarget(options.to) : defaultTarget(source)) : undefined;
-  const maxReplays = command === "replay" ? positiveInt(options["max-replays"], "--max-replays", 3) : undefined;
+  const target =
+    command === "replay" ? (options.to ? parseTarget(options.to) : defaultTarget(source)) : undefined;
+  const maxReplays =
+    command === "replay" ? positiveInt(options["max-replays"], "--max-replays", 3) : undefined;
   const concurrency = positiveInt(values.concurrency, "--concurrency", 1);
   const rate = positiveNumber(values.rate, "--rate");
   const selection = await loadSelection(values, io, new Date());
@@ -116,16 +118,26 @@ export async function bulkCommand(command: Command, argv: readonly string[], io:
       const rows = [
         ...plan.tasks.map((t) => {
           const view = byseq.get(t.seq)!.view;
-          const action = t.mode === "purge" ? "purge" : t.mode === "complete-only" ? "complete (sent earlier)" : "replay";
+          const action =
+            t.mode === "purge" ? "purge" : t.mode === "complete-only" ? "complete (sent earlier)" : "replay";
           const newId =
             t.mode === "replay"
               ? replayMessageId(originalMessageId(byseq.get(t.seq)!.message), label, BigInt(t.seq))
               : "";
           return [t.seq, t.messageId, view.subject, view.deadLetterReason, action, newId];
         }),
-        ...plan.settled.map((o) => [o.seq, o.messageId, byseq.get(o.seq)?.view.subject, byseq.get(o.seq)?.view.deadLetterReason, o.status, o.error]),
+        ...plan.settled.map((o) => [
+          o.seq,
+          o.messageId,
+          byseq.get(o.seq)?.view.subject,
+          byseq.get(o.seq)?.view.deadLetterReason,
+          o.status,
+          o.error,
+        ]),
       ];
-      io.stdout.write(renderTable(["SEQ", "MESSAGE ID", "SUBJECT", "REASON", "ACTION", "NEW MESSAGE ID / NOTE"], rows, 80));
+      io.stdout.write(
+        renderTable(["SEQ", "MESSAGE ID", "SUBJECT", "REASON", "ACTION", "NEW MESSAGE ID / NOTE"], rows, 80),
+      );
       io.stdout.write("dry run: nothing was changed\n");
       return 0;
     }
@@ -139,11 +151,24 @@ export async function bulkCommand(command: Command, argv: readonly string[], io:
             : `Permanently delete ${plan.tasks.length} dead letters from ${label}?`,
         flagHint: command,
       });
-      const journal = journalPath === undefined ? undefined : JournalWriter.open(resolve(io.cwd, journalPath));
+      const journal =
+        journalPath === undefined ? undefined : JournalWriter.open(resolve(io.cwd, journalPath));
       try {
         journal?.run({ command, entity: label, ...(target ? { target: targetLabel(target) } : {}) });
-        for (const o of plan.settled) if (o.status === "skipped") journal?.entry({ seq: o.seq, ...(o.messageId ? { messageId: o.messageId } : {}), status: "skipped", ...(o.error ? { error: o.error } : {}) });
-        const progress = createProgress({ total: plan.tasks.length, verb: command, sink: io.stderr, tty: isTty(io.stderr) });
+        for (const o of plan.settled)
+          if (o.status === "skipped")
+            journal?.entry({
+              seq: o.seq,
+              ...(o.messageId ? { messageId: o.messageId } : {}),
+              status: "skipped",
+              ...(o.error ? { error: o.error } : {}),
+            });
+        const progress = createProgress({
+          total: plan.tasks.length,
+          verb: command,
+          sink: io.stderr,
+          tty: isTty(io.stderr),
+        });
         const done = await runEngine({
           client,
           source,

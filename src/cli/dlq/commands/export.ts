@@ -5,7 +5,15 @@ import type { CliIo } from "../../command.js";
 import { toRecord } from "../codec.js";
 import { parseSource, sourceLabel } from "../entity.js";
 import { DlqError, oneLine } from "../errors.js";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, expectPositionals, loadSelection, parseOptions, SELECTION_HELP, SELECTION_OPTIONS } from "../options.js";
+import {
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  expectPositionals,
+  loadSelection,
+  parseOptions,
+  SELECTION_HELP,
+  SELECTION_OPTIONS,
+} from "../options.js";
 import { scanSelection } from "../scan.js";
 import { withClient } from "./shared.js";
 

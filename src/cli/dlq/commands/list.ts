@@ -10,7 +10,15 @@ import type { CliIo } from "../../command.js";
 import { subscriptionKeys, topology } from "../../../topics/index.js";
 import { parseSource, sourceLabel, type SourceEntity } from "../entity.js";
 import { oneLine } from "../errors.js";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, expectPositionals, loadSelection, parseOptions, SELECTION_HELP, SELECTION_OPTIONS } from "../options.js";
+import {
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  expectPositionals,
+  loadSelection,
+  parseOptions,
+  SELECTION_HELP,
+  SELECTION_OPTIONS,
+} from "../options.js";
 import { scanSelection } from "../scan.js";
 import { renderTable } from "../table.js";
 import { withClient, writeJson } from "./shared.js";
@@ -62,7 +70,11 @@ export async function listCommand(argv: readonly string[], io: CliIo): Promise<n
           .map((s) => s.view.enqueuedTimeUtc)
           .filter((d): d is Date => d !== undefined)
           .sort((a, b) => a.getTime() - b.getTime())[0];
-        result.push({ entity: sourceLabel(source), deadLetters: selected.length, oldestEnqueuedTimeUtc: oldest });
+        result.push({
+          entity: sourceLabel(source),
+          deadLetters: selected.length,
+          oldestEnqueuedTimeUtc: oldest,
+        });
       } catch (error) {
         // One missing or forbidden entity must not hide the counts of the others.
         result.push({

@@ -1,7 +1,15 @@
 /** `dlq peek <entity>`: the selected dead letters as a table or JSON; nothing is locked or removed. */
 import type { CliIo } from "../../command.js";
 import { parseSource, sourceLabel } from "../entity.js";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, expectPositionals, loadSelection, parseOptions, SELECTION_HELP, SELECTION_OPTIONS } from "../options.js";
+import {
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  expectPositionals,
+  loadSelection,
+  parseOptions,
+  SELECTION_HELP,
+  SELECTION_OPTIONS,
+} from "../options.js";
 import { scanSelection } from "../scan.js";
 import { renderTable } from "../table.js";
 import type { MessageView } from "../view.js";

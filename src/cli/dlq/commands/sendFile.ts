@@ -15,7 +15,16 @@ import { REPLAY_PROPERTY as ROUTE_PROPERTY } from "../../../topics/emulatorConfi
 import { parseExportFile, recordToMessage, viewOfRecord, type ExportRecord } from "../codec.js";
 import { parseTarget, senderEntity, targetLabel, type Target } from "../entity.js";
 import { DlqError, oneLine, setupError } from "../errors.js";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, expectPositionals, loadSelection, parseOptions, positiveNumber, SELECTION_HELP, SELECTION_OPTIONS } from "../options.js";
+import {
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  expectPositionals,
+  loadSelection,
+  parseOptions,
+  positiveNumber,
+  SELECTION_HELP,
+  SELECTION_OPTIONS,
+} from "../options.js";
 import { countByStatus, exitCodeOf, renderSummary, type Outcome } from "../outcome.js";
 import { RateLimiter } from "../rateLimiter.js";
 import { originalMessageId, replayMessageId, withBodyType, type OutgoingMessage } from "../replayMessage.js";
@@ -74,7 +83,8 @@ export async function sendFileCommand(argv: readonly string[], io: CliIo): Promi
     return 0;
   }
   const [file] = expectPositionals(positionals, ["file"]);
-  if (values.to === undefined) throw new DlqError("BadUsage", "--to <queue|topic|topic/subscription> is required");
+  if (values.to === undefined)
+    throw new DlqError("BadUsage", "--to <queue|topic|topic/subscription> is required");
   const target = parseTarget(values.to);
   const rate = positiveNumber(values.rate, "--rate");
   const selection = await loadSelection(values, io, new Date());
@@ -96,7 +106,8 @@ export async function sendFileCommand(argv: readonly string[], io: CliIo): Promi
   const label = targetLabel(target);
   io.stdout.write(`send-file: ${planned.length} messages from ${file} to ${label}\n`);
   if (values["dry-run"]) {
-    for (const p of planned) io.stdout.write(`would send ${p.messageId ?? "(no id)"} subject=${p.record.subject ?? ""}\n`);
+    for (const p of planned)
+      io.stdout.write(`would send ${p.messageId ?? "(no id)"} subject=${p.record.subject ?? ""}\n`);
     return 0;
   }
   if (planned.length === 0) return 0;

@@ -1,7 +1,15 @@
 /** `dlq stats <entity>`: dead letters grouped by reason, subject and age; oldest and newest. */
 import type { CliIo } from "../../command.js";
 import { parseSource, sourceLabel } from "../entity.js";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, expectPositionals, loadSelection, parseOptions, SELECTION_HELP, SELECTION_OPTIONS } from "../options.js";
+import {
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  expectPositionals,
+  loadSelection,
+  parseOptions,
+  SELECTION_HELP,
+  SELECTION_OPTIONS,
+} from "../options.js";
 import { scanSelection } from "../scan.js";
 import { computeStats } from "../stats.js";
 import { renderTable } from "../table.js";
@@ -45,9 +53,18 @@ export async function statsCommand(argv: readonly string[], io: CliIo): Promise<
     `oldest enqueued: ${stats.oldestEnqueuedTimeUtc?.toISOString() ?? "-"}`,
     `newest enqueued: ${stats.newestEnqueuedTimeUtc?.toISOString() ?? "-"}`,
     "",
-    renderTable(["REASON", "COUNT"], stats.byReason.map((g) => [g.key, g.count])),
-    renderTable(["SUBJECT", "COUNT"], stats.bySubject.map((g) => [g.key, g.count])),
-    renderTable(["AGE", "COUNT"], stats.byAge.map((g) => [g.key, g.count])),
+    renderTable(
+      ["REASON", "COUNT"],
+      stats.byReason.map((g) => [g.key, g.count]),
+    ),
+    renderTable(
+      ["SUBJECT", "COUNT"],
+      stats.bySubject.map((g) => [g.key, g.count]),
+    ),
+    renderTable(
+      ["AGE", "COUNT"],
+      stats.byAge.map((g) => [g.key, g.count]),
+    ),
   ];
   io.stdout.write(out.join("\n"));
   return 0;

@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import {
+  decodeBody,
+  decodeValue,
+  encodeBody,
+  encodeValue,
+  parseRecord,
+  recordToMessage,
+} from "../../../src/cli/dlq/codec.js";
+import { computeStats } from "../../../src/cli/dlq/stats.js";
+import { createProgress } from "../../../src/cli/dlq/progress.js";
+import type { MessageView } from "../../../src/cli/dlq/view.js";
+
+describe("dlq export codec", () => {
+  const bodies: [string, Buffer, string][] = [
+    ["compact JSON", Buffer.from('{"a":[1,"x"]}'), "json"],
+    ["JSON that would not re-serialize identically", Buffer.from('{ "a": 1.0 }'), "utf8"],
+    ["text", Buffer.from("héllo"), "utf8"],
+    ["binary", Buffer.from([0xff, 0xfe, 0x00, 0x80]), "base64"],
+    ["a UTF-8 BOM", Buffer.from([0xef, 0xbb, 0xbf, 0x61]), "base64"],
+    ["empty", Buffer.alloc(0), "utf8"],
+  ];
+  for (const [name, bytes, encoding] of bodies) {
+    it(`round-trips ${name} byte for byte as ${encoding}`, () => {
+      const encoded = encodeBody(bytes);
+      assert.equal(encoded.bodyEncoding, encoding);
+      assert.deepEqual(
+        decodeBody(encoded.bodyEncoding, JSON.parse(JSON.stringify(encoded.body)), "x"),
+        bytes,
+      );
+    });
+  }
+
+  it("tags dates, binary and big integers", () => {
+    const value = {
+      d: new Date("2024-01-01T00:00:00.000Z"),
+      b: Buffer.from([1, 2]),
+      l: 2n ** 60n,
+      n: [1, null, "s"],
+    };
+    const json = JSON.parse(JSON.stringify(encodeValue(value))) as unknown;
+    assert.deepEqual(json, {
+      d: { $date: "2024-01-01T00:00:00.000Z" },
+      b: { $binary: "AQI=" },
+      l: { $long: "1152921504606846976" },
+      n: [1, null, "s"],
+    });
+    assert.deepEqual(decodeValue(json), value);
+  });
+
+  it("validates records and drops DeadLetter* properties when sending", () => {
+    assert.throws(() => parseRecord("{", "f:1"), /f:1: not JSON/);
+    assert.throws(
+      () => parseRecord('{"bodyType":"data","body":"x"}', "f:2"),
+      /f:2: a data body needs bodyEncoding/,
+    );
+    assert.throws(() => parseRecord('{"bodyType":"xml","body":"x"}', "f:3"), /f:3: bodyType/);
+    const record = parseRecord(
+      JSON.stringify({
+        bodyType: "data",
+        bodyEncoding: "utf8",
+        body: "hi",
+        messageId: "m",
+        applicationProperties: { DeadLetterReason: "R", at: { $date: "2024-01-01T00:00:00.000Z" } },
+      }),
+      "f:4",
+    );
+    const { message } = recordToMessage(record, "f:4");
+    assert.deepEqual(message.body, Buffer.from("hi"));
+    assert.deepEqual(message.applicationProperties, { at: new Date("2024-01-01T00:00:00.000Z") });
+  });
+});
+
+describe("dlq stats and progress", () => {
+  it("buckets by age and sorts groups by count", () => {
+    const now = new Date("2024-05-10T12:00:00.000Z");
+    const v = (minutesAgo: number, reason?: string): MessageView =>
+      ({
+        enqueuedTimeUtc: new Date(now.getTime() - minutesAgo * 60_000),
+        deadLetterReason: reason,
+        subject: undefined,
+      }) as unknown as MessageView;
+    const stats = computeStats([v(1, "A"), v(30, "B"), v(90, "B"), v(60 * 48), v(60 * 24 * 30, "B")], now);
+    assert.deepEqual(stats.byReason, [
+      { key: "B", count: 3 },
+      { key: "(none)", count: 1 },
+      { key: "A", count: 1 },
+    ]);
+    assert.deepEqual(
+      stats.byAge.map((b) => b.count),
+      [1, 1, 1, 1, 1],
+    );
+    assert.equal(stats.oldestEnqueuedTimeUtc?.getTime(), now.getTime() - 60 * 24 * 30 * 60_000);
+  });
+
+  it("prints a plain line every tenth and at the end without a terminal", () => {
+    let out = "";
+    let t = 0;
+    const p = createProgress({
+      total: 20,
+      verb: "replay",
+      sink: { write: (s: string) => (out += s) },
+      tty: false,
+      now: () => t,
+    });
+    for (let i = 0; i < 20; i += 1) {
+      t += 100;
+      p.tick(i === 3);
+    }
+    p.finish();
+    const lines = out.trim().split("\n");
+    assert.equal(lines.length, 10);
+    assert.equal(lines.at(-1), "replay: 20/20 done, 1 failed, 10.0 msg/s");
+  });
+
+  it("redraws one bar with rate and ETA on a terminal", () => {
+    let out = "";
+    let t = 0;
+    const p = createProgress({
+      total: 4,
+      verb: "replay",
+      sink: { write: (s: string) => (out += s) },
+      tty: true,
+      now: () => t,
+    });
+    t = 1000;
+    p.tick(false);
+    assert.match(out, /^\r\[#{8}-{22}\] 1\/4 {2}1\.0 msg\/s {2}ETA 3s/);
+  });
+});
