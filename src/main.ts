@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     signal: shutdown.signal,
     stdout: process.stdout,
     stderr: process.stderr,
+    stdin: process.stdin,
     env: process.env,
     cwd: process.cwd(),
   });

@@ -4,8 +4,20 @@
  * of sbworker, so it can become its own package.
  */
 export { startEmulator } from "./start.js";
-export type { Emulator, EmulatorOptions, EmulatorSnapshot, EmulatorTlsOptions, EntitySnapshot } from "./api.js";
-export { EMULATOR_ISSUER, loadIssuerKey, mintEmulatorToken, parseTtl, SERVICE_BUS_AUDIENCE } from "./auth/issuer.js";
+export type {
+  Emulator,
+  EmulatorOptions,
+  EmulatorSnapshot,
+  EmulatorTlsOptions,
+  EntitySnapshot,
+} from "./api.js";
+export {
+  EMULATOR_ISSUER,
+  loadIssuerKey,
+  mintEmulatorToken,
+  parseTtl,
+  SERVICE_BUS_AUDIENCE,
+} from "./auth/issuer.js";
 export type { MintedToken, MintOptions, Right as EmulatorRight } from "./auth/issuer.js";
 export { defaultTlsDir } from "./tls/files.js";
 export { ManualClock, systemClock } from "./clock.js";

@@ -183,7 +183,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
     },
     maxLockRenewalMs: e.SBW_MAX_LOCK_RENEWAL_MS ?? 60 * 60_000,
     livenessTimeoutMs: e.SBW_LIVENESS_TIMEOUT_MS ?? 120_000,
-    sessionAcceptTimeoutMs: e.SBW_SESSION_ACCEPT_TIMEOUT_MS ?? 10_000,
+    sessionAcceptTimeoutMs: e.SBW_SESSION_ACCEPT_TIMEOUT_MS ?? 5_000,
     http: {
       port: e.SBW_HTTP_PORT === "off" ? undefined : Number(e.SBW_HTTP_PORT ?? 8080),
       host: e.SBW_HTTP_HOST ?? "0.0.0.0",

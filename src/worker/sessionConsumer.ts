@@ -27,15 +27,15 @@ import type {
 import { isServiceBusError } from "@azure/service-bus";
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { SessionAccess } from "../handlers/registry.js";
 import type { DispatchTarget } from "./dispatch.js";
 import { dispatch } from "./dispatch.js";
-import { DrainTimeoutError, PermanentError } from "./errors.js";
+import { DrainTimeoutError } from "./errors.js";
 import type { LockRenewal } from "./lockRenewal.js";
 import { isLockLost, startLockRenewal } from "./lockRenewal.js";
 import type { WorkerObserver } from "./observer.js";
 import { decideSettlement } from "./policy.js";
 import { attemptOf, messageIdText } from "./properties.js";
+import { sessionAccess } from "./sessionState.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
 import type { Delivery } from "./settle.js";
 import { newDelivery, settle } from "./settle.js";
@@ -86,6 +86,7 @@ export class SessionConsumer implements ReceiveLoop {
   private readonly slots: Slot[] = [];
   private connected = false;
   private idleWaiters: (() => void)[] = [];
+  private probing: Promise<void> | undefined;
 
   constructor(private readonly options: SessionConsumerOptions) {
     this.key = options.target.binding.key;
@@ -94,6 +95,7 @@ export class SessionConsumer implements ReceiveLoop {
   }
 
   start(): Promise<void> {
+    this.probing = this.probe();
     const n = this.options.target.binding.policy.maxConcurrentSessions;
     for (let i = 0; i < n; i += 1) {
       const slot: Slot = { phase: "accepting", since: Date.now(), failingSince: undefined, busy: false };
@@ -102,6 +104,29 @@ export class SessionConsumer implements ReceiveLoop {
     }
     this.options.target.log.info({ maxConcurrentSessions: n }, "session consumer started");
     return Promise.resolve();
+  }
+
+  /**
+   * Readiness: an idle session subscription may see no accept answer for a whole long-poll, so
+   * reachability is checked once with a peek at its dead-letter queue (readable without a session
+   * lock; it also proves the subscription exists and the credentials work).
+   */
+  private async probe(): Promise<void> {
+    const { client, target } = this.options;
+    const dlq = client.createReceiver(target.topic.name, target.binding.subscription, {
+      subQueueType: "deadLetter",
+    });
+    try {
+      await dlq.peekMessages(1, { abortSignal: this.intake.signal });
+      this.connected = true;
+    } catch (error) {
+      if (!this.intake.signal.aborted) {
+        target.log.warn({ err: error }, "cannot reach the subscription");
+        this.options.observer.receiveError({ subscription: this.key, error });
+      }
+    } finally {
+      await dlq.close().catch(() => {});
+    }
   }
 
   private enter(slot: Slot, phase: Slot["phase"]): void {
@@ -225,7 +250,7 @@ export class SessionConsumer implements ReceiveLoop {
     });
     session.current = delivery;
     slot.busy = true;
-    const access = this.sessionAccess(session);
+    const access = sessionAccess(session.receiver, target.binding.definition.sessionState);
     try {
       for (let attempt = first; ; attempt += 1) {
         delivery.event = { ...delivery.event, attempt };
@@ -276,35 +301,6 @@ export class SessionConsumer implements ReceiveLoop {
       slot.busy = false;
       if (!this.slots.some((s) => s.busy)) for (const wake of this.idleWaiters.splice(0)) wake();
     }
-  }
-
-  private sessionAccess(session: HeldSession): SessionAccess<unknown> {
-    const schema = this.options.target.binding.definition.sessionState;
-    return {
-      id: session.sessionId,
-      getState: async () => {
-        const raw: unknown = await session.receiver.getSessionState();
-        if (raw === null || raw === undefined) return undefined;
-        let value: unknown = raw;
-        if (Buffer.isBuffer(raw)) {
-          if (raw.length === 0) return undefined;
-          value = JSON.parse(raw.toString("utf8"));
-        }
-        if (value === null) return undefined;
-        if (!schema) return value;
-        const parsed = schema.safeParse(value);
-        if (!parsed.success) {
-          throw new PermanentError(`session state does not match its schema: ${parsed.error.message}`, {
-            code: "SessionStateInvalid",
-          });
-        }
-        return parsed.data;
-      },
-      setState: async (state) => {
-        if (state !== undefined && schema) schema.parse(state);
-        await session.receiver.setSessionState(state === undefined ? null : state);
-      },
-    };
   }
 
   /** Sleeps unless the intake stops (or `also` aborts); resolves false when interrupted. */
@@ -359,7 +355,7 @@ export class SessionConsumer implements ReceiveLoop {
    */
   async close(): Promise<void> {
     this.intake.abort();
-    await Promise.all(this.slots.map((s) => s.done));
+    await Promise.all([this.probing, ...this.slots.map((s) => s.done)]);
   }
 
   health(now: number): LoopHealth {

@@ -43,12 +43,15 @@ export function runEmulatorToken(argv: readonly string[], io: CliIo): number {
     io.stdout.write(HELP);
     return 0;
   }
-  const roles = (v.role ?? []).flatMap((r) => r.split(",")).map((r) => {
-    const role = ROLES[r.trim().toLowerCase()];
-    if (role === undefined) throw new UsageError(`--role expects Send, Listen or Manage, got "${r}"`);
-    return role;
-  });
-  if (roles.length === 0) throw new UsageError("emulator token needs at least one --role (Send, Listen or Manage)");
+  const roles = (v.role ?? [])
+    .flatMap((r) => r.split(","))
+    .map((r) => {
+      const role = ROLES[r.trim().toLowerCase()];
+      if (role === undefined) throw new UsageError(`--role expects Send, Listen or Manage, got "${r}"`);
+      return role;
+    });
+  if (roles.length === 0)
+    throw new UsageError("emulator token needs at least one --role (Send, Listen or Manage)");
   let ttlMs: number | undefined;
   try {
     ttlMs = v.ttl === undefined ? undefined : parseTtl(v.ttl);

@@ -122,7 +122,9 @@ export const emulatorCommand: CliCommand = {
     }
     io.stdout.write(`${emulator.connectionString}\n`);
     if (emulator.httpPort !== undefined) {
-      io.stderr.write(`administration API: http://${v.host ?? "127.0.0.1"}:${emulator.httpPort}/ (GET /health)\n`);
+      io.stderr.write(
+        `administration API: http://${v.host ?? "127.0.0.1"}:${emulator.httpPort}/ (GET /health)\n`,
+      );
     }
     if (emulator.fullyQualifiedNamespace !== undefined) {
       io.stderr.write(`TLS namespace: ${emulator.fullyQualifiedNamespace} (AMQPS + HTTPS)\n`);

@@ -83,12 +83,11 @@ export async function runEngine(options: EngineOptions): Promise<Outcome[]> {
   try {
     let empty = 0;
     while (pending.size > 0 && !signal.aborted) {
-      const batch = await receiver.receiveMessages(
-        Math.min(MAX_BATCH, Math.max(pending.size, options.concurrency)),
-        {
-          maxWaitTimeInMs: options.receiveWaitMs ?? 1_000,
-        },
-      );
+      // Ask for no more than is still wanted: after the first message the SDK waits up to 1 s
+      // for a batch to fill, so over-asking costs a second per receive at the end of a run.
+      const batch = await receiver.receiveMessages(Math.min(MAX_BATCH, pending.size), {
+        maxWaitTimeInMs: options.receiveWaitMs ?? 1_000,
+      });
       if (batch.length === 0) {
         empty += 1;
         if (empty >= EMPTY_RECEIVES) break;

@@ -19,10 +19,16 @@ export class AdminError extends Error {
 export const badRequest = (message: string): AdminError => new AdminError(400, message);
 
 export const notFound = (what: string): AdminError =>
-  new AdminError(404, `The messaging entity '${what}' could not be found. To know more visit https://aka.ms/sbResourceMgrExceptions.`);
+  new AdminError(
+    404,
+    `The messaging entity '${what}' could not be found. To know more visit https://aka.ms/sbResourceMgrExceptions.`,
+  );
 
 export const conflict = (what: string): AdminError =>
-  new AdminError(409, `The messaging entity '${what}' already exists. To know more visit https://aka.ms/sbResourceMgrExceptions.`);
+  new AdminError(
+    409,
+    `The messaging entity '${what}' already exists. To know more visit https://aka.ms/sbResourceMgrExceptions.`,
+  );
 
 /** Any error thrown while handling a request, as an AdminError. */
 export function toAdminError(error: unknown): AdminError {

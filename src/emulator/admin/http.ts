@@ -26,7 +26,9 @@ export class AdminHttpServer {
       const onError = (error: NodeJS.ErrnoException): void => {
         reject(
           error.code === "EADDRINUSE"
-            ? new Error(`HTTP port ${port} on ${host} is already in use; choose another with --http-port (0 picks a free one)`)
+            ? new Error(
+                `HTTP port ${port} on ${host} is already in use; choose another with --http-port (0 picks a free one)`,
+              )
             : error,
         );
       };

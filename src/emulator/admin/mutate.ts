@@ -30,7 +30,10 @@ export function findTopic(ns: Namespace, name: string): Topic {
 }
 
 export function findSubscription(ns: Namespace, topic: string, name: string): Subscription {
-  return findTopic(ns, topic).subscriptions.get(name.toLowerCase()) ?? notFoundThrow(`${topic}/Subscriptions/${name}`);
+  return (
+    findTopic(ns, topic).subscriptions.get(name.toLowerCase()) ??
+    notFoundThrow(`${topic}/Subscriptions/${name}`)
+  );
 }
 
 function notFoundThrow(what: string): never {
@@ -42,7 +45,8 @@ function forwarders(ns: Namespace, name: string): string[] {
   const key = name.toLowerCase();
   const out: string[] = [];
   const check = (path: string, s: ReceivableSettings): void => {
-    if (s.forwardTo?.toLowerCase() === key || s.forwardDeadLetteredMessagesTo?.toLowerCase() === key) out.push(path);
+    if (s.forwardTo?.toLowerCase() === key || s.forwardDeadLetteredMessagesTo?.toLowerCase() === key)
+      out.push(path);
   };
   for (const q of ns.queues.values()) check(q.spec.name, q.spec);
   for (const t of ns.topics.values()) {
@@ -54,7 +58,9 @@ function forwarders(ns: Namespace, name: string): string[] {
 function refuseIfForwardTarget(ns: Namespace, name: string): void {
   const from = forwarders(ns, name);
   if (from.length > 0) {
-    throw badRequest(`'${name}' cannot be deleted while ${from.join(", ")} forward(s) to it; change ForwardTo first.`);
+    throw badRequest(
+      `'${name}' cannot be deleted while ${from.join(", ")} forward(s) to it; change ForwardTo first.`,
+    );
   }
 }
 
@@ -79,7 +85,10 @@ export function deleteTopic(ns: Namespace, name: string): void {
 }
 
 export function updateTopic(t: Topic, spec: TopicSpec): void {
-  (t as { spec: TopicSpec }).spec = { ...spec, subscriptions: [...t.subscriptions.values()].map((s) => s.spec) };
+  (t as { spec: TopicSpec }).spec = {
+    ...spec,
+    subscriptions: [...t.subscriptions.values()].map((s) => s.spec),
+  };
 }
 
 export function createSubscription(ns: Namespace, t: Topic, spec: SubscriptionSpec): Subscription {
@@ -104,7 +113,10 @@ export function updateSubscription(t: Topic, sub: Subscription, spec: Subscripti
 }
 
 function syncTopic(t: Topic): void {
-  (t as { spec: TopicSpec }).spec = { ...t.spec, subscriptions: [...t.subscriptions.values()].map((s) => s.spec) };
+  (t as { spec: TopicSpec }).spec = {
+    ...t.spec,
+    subscriptions: [...t.subscriptions.values()].map((s) => s.spec),
+  };
 }
 
 // ---- rules: the same list the `$management` rule operations edit --------------------------------
@@ -141,12 +153,18 @@ export function replaceRule(sub: Subscription, path: string, rule: RuleSpec): Ru
   const i = sub.rules.findIndex((r) => r.spec.name.toLowerCase() === rule.name.toLowerCase());
   if (i < 0) throw notFound(path);
   const c = compiled({ ...rule, name: sub.rules[i]!.spec.name });
-  setRules(sub, sub.rules.map((r, j) => (j === i ? c : r)));
+  setRules(
+    sub,
+    sub.rules.map((r, j) => (j === i ? c : r)),
+  );
   return c.spec;
 }
 
 export function removeRule(sub: Subscription, path: string, name: string): void {
   const i = sub.rules.findIndex((r) => r.spec.name.toLowerCase() === name.toLowerCase());
   if (i < 0) throw notFound(path);
-  setRules(sub, sub.rules.filter((_, j) => j !== i));
+  setRules(
+    sub,
+    sub.rules.filter((_, j) => j !== i),
+  );
 }

@@ -67,7 +67,12 @@ function int(d: XmlElement, key: string, min: number, max: number, fallback: num
 }
 
 /** A duration in ms; `forever` (TimeSpan.MaxValue) gives undefined when the range allows it. */
-function duration(d: XmlElement, key: string, range: DurationRange, fallback: number | undefined): number | undefined {
+function duration(
+  d: XmlElement,
+  key: string,
+  range: DurationRange,
+  fallback: number | undefined,
+): number | undefined {
   const v = childText(d, key);
   if (v === undefined) return fallback;
   const parsed = parseDuration(v);
@@ -83,7 +88,13 @@ function span(d: XmlElement, key: string, range: DurationRange, fallback: number
   return duration(d, key, { ...range, allowsForever: false }, fallback) ?? fallback;
 }
 
-function forward(d: XmlElement, key: string, ctx: ParseContext, self: string | undefined, fallback: string | undefined): string | undefined {
+function forward(
+  d: XmlElement,
+  key: string,
+  ctx: ParseContext,
+  self: string | undefined,
+  fallback: string | undefined,
+): string | undefined {
   const v = child(d, key);
   if (v === undefined) return fallback;
   const raw = v.text.trim();
@@ -98,7 +109,8 @@ function forward(d: XmlElement, key: string, ctx: ParseContext, self: string | u
 }
 
 function immutable<T>(key: string, before: T | undefined, after: T): T {
-  if (before !== undefined && before !== after) throw badRequest(`${key} cannot be changed after the entity is created.`);
+  if (before !== undefined && before !== after)
+    throw badRequest(`${key} cannot be changed after the entity is created.`);
   return after;
 }
 
@@ -151,7 +163,12 @@ function maxMessageSize(d: XmlElement, fallback: number): number {
   return kb * 1024;
 }
 
-export function readQueueDescription(name: string, d: XmlElement, ctx: ParseContext, base?: QueueSpec): QueueSpec {
+export function readQueueDescription(
+  name: string,
+  d: XmlElement,
+  ctx: ParseContext,
+  base?: QueueSpec,
+): QueueSpec {
   const def = ctx.limits.defaults;
   return {
     kind: "queue",
@@ -172,7 +189,12 @@ export function readQueueDescription(name: string, d: XmlElement, ctx: ParseCont
   };
 }
 
-export function readTopicDescription(name: string, d: XmlElement, ctx: ParseContext, base?: TopicSpec): TopicSpec {
+export function readTopicDescription(
+  name: string,
+  d: XmlElement,
+  ctx: ParseContext,
+  base?: TopicSpec,
+): TopicSpec {
   const { limits } = ctx;
   const def = limits.defaults;
   return {
@@ -263,7 +285,11 @@ function keyValues(el: XmlElement | undefined): Record<string, string | number |
   for (const p of pairs) {
     const key = childText(p, "Key");
     if (key === undefined) throw badRequest("A property without a Key.");
-    Object.defineProperty(out, key, { value: typedValue(child(p, "Value"), key), enumerable: true, writable: true });
+    Object.defineProperty(out, key, {
+      value: typedValue(child(p, "Value"), key),
+      enumerable: true,
+      writable: true,
+    });
   }
   return out;
 }
@@ -311,6 +337,7 @@ export function readRule(d: XmlElement, fallbackName: string): RuleSpec {
   }
   const actionType = a === undefined ? "EmptyRuleAction" : localOf(attr(a, "type") ?? "SqlRuleAction");
   const expression = childText(a, "SqlExpression");
-  if (actionType === "SqlRuleAction" && expression !== undefined) return { name, filter, action: { expression } };
+  if (actionType === "SqlRuleAction" && expression !== undefined)
+    return { name, filter, action: { expression } };
   return { name, filter };
 }

@@ -51,9 +51,17 @@ export class ManagementPlane {
     this.tls =
       tlsOption === undefined
         ? undefined
-        : loadOrCreateTlsMaterial({ ...tlsOption, dir, hostnames: [...extraHosts, ...(tlsOption.hostnames ?? [])] });
+        : loadOrCreateTlsMaterial({
+            ...tlsOption,
+            dir,
+            hostnames: [...extraHosts, ...(tlsOption.hostnames ?? [])],
+          });
     const issuerKey =
-      mode !== "entra" ? undefined : options.entraIssuerKey !== undefined ? issuerKeyFrom(options.entraIssuerKey) : loadIssuerKey(dir);
+      mode !== "entra"
+        ? undefined
+        : options.entraIssuerKey !== undefined
+          ? issuerKeyFrom(options.entraIssuerKey)
+          : loadIssuerKey(dir);
     this.authorizer = new Authorizer({
       mode,
       sasKeys: options.sasKeys,

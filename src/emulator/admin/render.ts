@@ -7,7 +7,8 @@
 import { FOREVER_DURATION, formatDuration } from "../config/duration.js";
 import type { QueueSpec, RuleSpec, SubscriptionSpec, TopicSpec } from "../topology.js";
 import type { EntityMeta, RuntimeCounts } from "./state.js";
-import { el, opt, RawXml, xmlDocument } from "./xml.js";
+import { el, opt, xmlDocument } from "./xml.js";
+import type { RawXml } from "./xml.js";
 
 const ATOM = "http://www.w3.org/2005/Atom";
 const SB = "http://schemas.microsoft.com/netservices/2010/10/servicebus/connect";
@@ -26,7 +27,8 @@ export interface RenderContext {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const ttl = (ms: number | undefined): string => (ms === undefined ? FOREVER_DURATION : formatDuration(ms));
-const entityUrl = (ctx: RenderContext, path: string): string => `https://${ctx.host}/${path}?api-version=${API_VERSION}`;
+const entityUrl = (ctx: RenderContext, path: string): string =>
+  `https://${ctx.host}/${path}?api-version=${API_VERSION}`;
 const forwardUrl = (ctx: RenderContext, name: string | undefined): string | undefined =>
   name === undefined ? undefined : `sb://${ctx.host}/${name}`;
 
@@ -36,7 +38,11 @@ function extra(meta: EntityMeta, key: string, fallback: string): string {
 
 function times(meta: EntityMeta, runtime: RuntimeCounts | undefined): RawXml[] {
   const accessed = Math.max(meta.updatedAt, runtime?.lastEnqueuedAt ?? 0);
-  return [el("CreatedAt", iso(meta.createdAt)), el("UpdatedAt", iso(meta.updatedAt)), el("AccessedAt", iso(accessed))];
+  return [
+    el("CreatedAt", iso(meta.createdAt)),
+    el("UpdatedAt", iso(meta.updatedAt)),
+    el("AccessedAt", iso(accessed)),
+  ];
 }
 
 function countDetails(r: RuntimeCounts): RawXml {
@@ -59,7 +65,13 @@ function description(root: string, content: RawXml[]): RawXml {
 }
 
 /** One ATOM entry around a description. */
-export function entry(ctx: RenderContext, path: string, title: string, meta: EntityMeta | undefined, body: RawXml): RawXml {
+export function entry(
+  ctx: RenderContext,
+  path: string,
+  title: string,
+  meta: EntityMeta | undefined,
+  body: RawXml,
+): RawXml {
   const url = entityUrl(ctx, path);
   return el(
     "entry",
@@ -96,7 +108,13 @@ export function feedDocument(
   return xmlDocument(
     el(
       "feed",
-      [el("title", title, { type: "text" }), el("id", self), el("updated", iso(ctx.now)), ...links, ...entries],
+      [
+        el("title", title, { type: "text" }),
+        el("id", self),
+        el("updated", iso(ctx.now)),
+        ...links,
+        ...entries,
+      ],
       { xmlns: ATOM },
     ),
   );
@@ -106,7 +124,12 @@ export function errorDocument(status: number, detail: string): string {
   return xmlDocument(el("Error", [el("Code", String(status)), el("Detail", detail)]));
 }
 
-export function queueDescription(ctx: RenderContext, q: QueueSpec, meta: EntityMeta, r: RuntimeCounts): RawXml {
+export function queueDescription(
+  ctx: RenderContext,
+  q: QueueSpec,
+  meta: EntityMeta,
+  r: RuntimeCounts,
+): RawXml {
   return description("QueueDescription", [
     el("LockDuration", formatDuration(q.lockDurationMs)),
     el("MaxSizeInMegabytes", extra(meta, "MaxSizeInMegabytes", "1024")),
@@ -204,7 +227,14 @@ function userMetadata(meta: EntityMeta): RawXml[] {
 }
 
 function typedValue(v: string | number | boolean): RawXml {
-  const type = typeof v === "boolean" ? "boolean" : typeof v === "number" ? (Number.isInteger(v) ? "int" : "double") : "string";
+  const type =
+    typeof v === "boolean"
+      ? "boolean"
+      : typeof v === "number"
+        ? Number.isInteger(v)
+          ? "int"
+          : "double"
+        : "string";
   return el("Value", String(v), { "i:type": `d6p1:${type}`, "xmlns:d6p1": XSD });
 }
 
@@ -241,7 +271,9 @@ export function ruleContent(rule: RuleSpec, createdAt: number): RawXml[] {
   } else {
     const expression = f.kind === "sql" ? f.expression : f.kind === "true" ? "1=1" : "1=0";
     const type = f.kind === "sql" ? "SqlFilter" : f.kind === "true" ? "TrueFilter" : "FalseFilter";
-    filter = el("Filter", [el("SqlExpression", expression), el("CompatibilityLevel", "20")], { "i:type": type });
+    filter = el("Filter", [el("SqlExpression", expression), el("CompatibilityLevel", "20")], {
+      "i:type": type,
+    });
   }
   const action = rule.action
     ? el("Action", [el("SqlExpression", rule.action.expression), el("CompatibilityLevel", "20")], {

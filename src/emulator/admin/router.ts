@@ -11,7 +11,13 @@ import type { ConfigLimits } from "../config/limits.js";
 import type { Authorizer } from "../auth/authorizer.js";
 import { AdminError, badRequest, conflict, notFound, toAdminError } from "./errors.js";
 import * as m from "./mutate.js";
-import { readExtras, readQueueDescription, readRule, readSubscriptionDescription, readTopicDescription } from "./parse.js";
+import {
+  readExtras,
+  readQueueDescription,
+  readRule,
+  readSubscriptionDescription,
+  readTopicDescription,
+} from "./parse.js";
 import type { ParseContext } from "./parse.js";
 import * as r from "./render.js";
 import type { RenderContext } from "./render.js";
@@ -91,7 +97,11 @@ export class AdminApi {
       } catch (error) {
         const e = toAdminError(error);
         if (e.status >= 500) this.o.log(`emulator admin: ${req.method} ${req.url}: ${e.stack ?? e.message}`);
-        reply = { status: e.status, body: r.errorDocument(e.status, e.message), type: "application/xml; charset=utf-8" };
+        reply = {
+          status: e.status,
+          body: r.errorDocument(e.status, e.message),
+          type: "application/xml; charset=utf-8",
+        };
       }
       res.writeHead(reply.status, {
         "content-type": reply.type,
@@ -107,10 +117,18 @@ export class AdminApi {
     const path = decodeURIComponent(url.pathname);
     if (path.replace(/\/+$/, "").toLowerCase() === "/health" && (method === "GET" || method === "HEAD")) {
       const ok = this.o.ready();
-      return { status: ok ? 200 : 503, body: JSON.stringify({ status: ok ? "Healthy" : "Unavailable" }), type: "application/json" };
+      return {
+        status: ok ? 200 : 503,
+        body: JSON.stringify({ status: ok ? "Healthy" : "Unavailable" }),
+        type: "application/json",
+      };
     }
     const host = req.headers.host ?? "localhost";
-    const verdict = this.o.authorizer.http(req.headers.authorization, `https://${host}${req.url ?? "/"}`, "Manage");
+    const verdict = this.o.authorizer.http(
+      req.headers.authorization,
+      `https://${host}${req.url ?? "/"}`,
+      "Manage",
+    );
     if (!verdict.ok) throw new AdminError(401, verdict.reason);
     const ctx: RenderContext = { host, namespace: this.o.namespace.name, now: this.o.clock.now() };
     const route = parseRoute(path);
@@ -145,7 +163,13 @@ export class AdminApi {
   private queueEntry(ctx: RenderContext, name: string): RawXml {
     const q = m.findQueue(this.o.namespace, name);
     const meta = this.o.meta.get(q);
-    return r.entry(ctx, q.spec.name, q.spec.name, meta, r.queueDescription(ctx, q.spec, meta, receivableRuntime(q.entity)));
+    return r.entry(
+      ctx,
+      q.spec.name,
+      q.spec.name,
+      meta,
+      r.queueDescription(ctx, q.spec, meta, receivableRuntime(q.entity)),
+    );
   }
 
   private topicEntry(ctx: RenderContext, t: Topic): RawXml {
@@ -164,7 +188,13 @@ export class AdminApi {
     const path = `${t.spec.name}/Subscriptions/${s.spec.name}/Rules/${name}`;
     const rule = m.findRule(s, path, name);
     const meta = this.o.meta.get(rule);
-    return r.entry(ctx, `${t.spec.name}/Subscriptions/${s.spec.name}/Rules/${rule.name}`, rule.name, meta, r.ruleDescription(rule, meta.createdAt));
+    return r.entry(
+      ctx,
+      `${t.spec.name}/Subscriptions/${s.spec.name}/Rules/${rule.name}`,
+      rule.name,
+      meta,
+      r.ruleDescription(rule, meta.createdAt),
+    );
   }
 
   private get(ctx: RenderContext, route: Route, page: { skip: number; top: number }): Reply {
@@ -172,7 +202,8 @@ export class AdminApi {
     const one = (x: RawXml): Reply => ({ status: 200, body: r.xmlEntry(x), type: ENTRY_TYPE });
     const list = (path: string, title: string, all: readonly (() => RawXml)[]): Reply => {
       const slice = all.slice(page.skip, page.skip + page.top).map((f) => f());
-      const more = page.skip + page.top < all.length ? { skip: page.skip + page.top, top: page.top } : undefined;
+      const more =
+        page.skip + page.top < all.length ? { skip: page.skip + page.top, top: page.top } : undefined;
       return { status: 200, body: r.feedDocument(ctx, path, title, slice, more), type: FEED_TYPE };
     };
     switch (route.kind) {
@@ -181,9 +212,17 @@ export class AdminApi {
         return one(r.entry(ctx, "$namespaceinfo", ns.name, undefined, info));
       }
       case "queues":
-        return list("$Resources/Queues", "Queues", [...ns.queues.values()].map((q) => () => this.queueEntry(ctx, q.spec.name)));
+        return list(
+          "$Resources/Queues",
+          "Queues",
+          [...ns.queues.values()].map((q) => () => this.queueEntry(ctx, q.spec.name)),
+        );
       case "topics":
-        return list("$Resources/Topics", "Topics", [...ns.topics.values()].map((t) => () => this.topicEntry(ctx, t)));
+        return list(
+          "$Resources/Topics",
+          "Topics",
+          [...ns.topics.values()].map((t) => () => this.topicEntry(ctx, t)),
+        );
       case "entity": {
         const key = route.name.toLowerCase();
         if (ns.queues.has(key)) return one(this.queueEntry(ctx, route.name));
@@ -194,7 +233,11 @@ export class AdminApi {
       case "subscriptions": {
         const t = m.findTopic(ns, route.topic);
         const subs = [...t.subscriptions.values()];
-        return list(`${t.spec.name}/Subscriptions`, "Subscriptions", subs.map((s) => () => this.subscriptionEntry(ctx, t, s)));
+        return list(
+          `${t.spec.name}/Subscriptions`,
+          "Subscriptions",
+          subs.map((s) => () => this.subscriptionEntry(ctx, t, s)),
+        );
       }
       case "subscription": {
         const t = m.findTopic(ns, route.topic);
@@ -204,7 +247,11 @@ export class AdminApi {
         const t = m.findTopic(ns, route.topic);
         const s = m.findSubscription(ns, route.topic, route.sub);
         const path = `${t.spec.name}/Subscriptions/${s.spec.name}/Rules`;
-        return list(path, "Rules", m.listRules(s).map((rule) => () => this.ruleEntry(ctx, t, s, rule.name)));
+        return list(
+          path,
+          "Rules",
+          m.listRules(s).map((rule) => () => this.ruleEntry(ctx, t, s, rule.name)),
+        );
       }
       case "rule": {
         const t = m.findTopic(ns, route.topic);
@@ -216,7 +263,11 @@ export class AdminApi {
   private put(ctx: RenderContext, route: Route, d: XmlElement, update: boolean): Reply {
     const ns = this.o.namespace;
     const pc = this.parseContext();
-    const done = (x: RawXml): Reply => ({ status: update ? 200 : 201, body: r.xmlEntry(x), type: ENTRY_TYPE });
+    const done = (x: RawXml): Reply => ({
+      status: update ? 200 : 201,
+      body: r.xmlEntry(x),
+      type: ENTRY_TYPE,
+    });
     const extras = readExtras(d);
     switch (route.kind) {
       case "entity": {
@@ -317,7 +368,10 @@ export class AdminApi {
     const max = this.o.limits.maxEntities;
     const ns = this.o.namespace;
     if (max !== undefined && ns.queues.size + ns.topics.size >= max) {
-      throw new AdminError(403, `The namespace can have at most ${max} queues and topics (--strict-official).`);
+      throw new AdminError(
+        403,
+        `The namespace can have at most ${max} queues and topics (--strict-official).`,
+      );
     }
   }
 }
@@ -336,12 +390,14 @@ function description(body: string): XmlElement {
   try {
     doc = parseXml(body);
   } catch (error) {
-    if (error instanceof XmlSyntaxError) throw badRequest(`The request body is not valid XML: ${error.message}`);
+    if (error instanceof XmlSyntaxError)
+      throw badRequest(`The request body is not valid XML: ${error.message}`);
     throw error;
   }
   const content = doc.local === "entry" ? child(doc, "content") : undefined;
   const d = content?.children[0];
-  if (d === undefined) throw badRequest("The request body must be an ATOM entry with a description in its content.");
+  if (d === undefined)
+    throw badRequest("The request body must be an ATOM entry with a description in its content.");
   return d;
 }
 

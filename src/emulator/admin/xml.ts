@@ -168,7 +168,8 @@ export function childText(el: XmlElement | undefined, local: string): string | u
 /** An attribute by local name (`p4:type`, `i:type` and `type` all match "type"). */
 export function attr(el: XmlElement | undefined, local: string): string | undefined {
   if (!el) return undefined;
-  for (const [k, v] of Object.entries(el.attrs)) if (localName(k) === local && !k.startsWith("xmlns")) return v;
+  for (const [k, v] of Object.entries(el.attrs))
+    if (localName(k) === local && !k.startsWith("xmlns")) return v;
   return undefined;
 }
 
@@ -191,8 +192,10 @@ export class RawXml {
 function render(content: XmlContent): string {
   if (content === undefined) return "";
   if (content instanceof RawXml) return content.markup;
-  if (Array.isArray(content)) return (content as readonly XmlContent[]).map(render).join("");
-  return escapeXml(String(content as string | number | boolean));
+  if (typeof content === "string" || typeof content === "number" || typeof content === "boolean") {
+    return escapeXml(String(content));
+  }
+  return content.map(render).join("");
 }
 
 /**

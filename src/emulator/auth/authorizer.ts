@@ -30,7 +30,8 @@ export interface Grant {
   readonly expiresAt: number;
 }
 
-export type AuthVerdict = { readonly ok: true; readonly grant: Grant } | { readonly ok: false; readonly reason: string };
+export type AuthVerdict =
+  { readonly ok: true; readonly grant: Grant } | { readonly ok: false; readonly reason: string };
 
 export interface AuthorizerOptions {
   readonly mode: AuthMode;
@@ -43,7 +44,9 @@ export interface AuthorizerOptions {
   readonly localHosts: readonly string[];
 }
 
-export const DEFAULT_SAS_KEYS: Readonly<Record<string, string>> = { RootManageSharedAccessKey: "SAS_KEY_VALUE" };
+export const DEFAULT_SAS_KEYS: Readonly<Record<string, string>> = {
+  RootManageSharedAccessKey: "SAS_KEY_VALUE",
+};
 
 const ALL: Grant = { rights: new Set(RIGHTS), expiresAt: Infinity };
 
@@ -101,7 +104,10 @@ export class Authorizer {
     if (this.o.mode === "any") return { ok: true, grant: ALL };
     if (req.type === SAS_TOKEN_TYPE) return this.sas(req);
     if (req.type === "jwt") {
-      if (this.o.mode !== "entra") return fail("Token type 'jwt' is not accepted; this emulator checks SAS tokens (start it with --auth=entra).");
+      if (this.o.mode !== "entra")
+        return fail(
+          "Token type 'jwt' is not accepted; this emulator checks SAS tokens (start it with --auth=entra).",
+        );
       return this.jwt(req.token);
     }
     return fail(`Token type '${req.type}' is not accepted.`);
@@ -110,12 +116,16 @@ export class Authorizer {
   /** An administration API request; `url` is the request URL as the client addressed it. */
   http(authorization: string | undefined, url: string, need: Right): AuthVerdict {
     if (this.o.mode === "any") return { ok: true, grant: ALL };
-    if (authorization === undefined || authorization.trim() === "") return fail("The request has no Authorization header.");
+    if (authorization === undefined || authorization.trim() === "")
+      return fail("The request has no Authorization header.");
     let verdict: AuthVerdict;
     if (/^SharedAccessSignature /i.test(authorization)) {
       verdict = this.httpSas(authorization.trim(), url);
     } else if (/^Bearer /i.test(authorization)) {
-      if (this.o.mode !== "entra") return fail("Bearer tokens are not accepted; this emulator checks SAS tokens (start it with --auth=entra).");
+      if (this.o.mode !== "entra")
+        return fail(
+          "Bearer tokens are not accepted; this emulator checks SAS tokens (start it with --auth=entra).",
+        );
       verdict = this.jwt(authorization.trim().slice(7).trim());
     } else {
       return fail("The Authorization header is neither a SharedAccessSignature nor a Bearer token.");
@@ -130,7 +140,10 @@ export class Authorizer {
     const v = verifyToken(req, this.keys, this.o.clock);
     if (!v.ok) return v;
     const se = /[?&\s]se=(\d+)/.exec(` ${req.token.replace(/^SharedAccessSignature /, "")}`)?.[1];
-    return { ok: true, grant: { rights: ALL.rights, expiresAt: se === undefined ? Infinity : Number(se) * 1000 } };
+    return {
+      ok: true,
+      grant: { rights: ALL.rights, expiresAt: se === undefined ? Infinity : Number(se) * 1000 },
+    };
   }
 
   /** SAS on HTTP: the signed resource (`sr`) is the request URL or a prefix of its path. */
@@ -158,19 +171,25 @@ export class Authorizer {
     const jwt = decodeJwt(token);
     if (jwt === undefined) return fail("The token is not a JWT.");
     if (!verifyJwtSignature(jwt, this.o.issuerKey!)) {
-      return fail("The token is not signed by this emulator's issuer key (mint one with `sbworker emulator token`).");
+      return fail(
+        "The token is not signed by this emulator's issuer key (mint one with `sbworker emulator token`).",
+      );
     }
     const c = jwt.claims;
-    if (c.iss !== undefined && c.iss !== EMULATOR_ISSUER) return fail(`The token's issuer '${c.iss}' is not ${EMULATOR_ISSUER}.`);
+    if (c.iss !== undefined && c.iss !== EMULATOR_ISSUER)
+      return fail(`The token's issuer '${c.iss}' is not ${EMULATOR_ISSUER}.`);
     const now = this.o.clock.now();
     if (typeof c.exp !== "number") return fail("The token has no expiry (exp).");
     if (c.exp * 1000 <= now) return fail("The token has expired.");
     if (typeof c.nbf === "number" && c.nbf * 1000 > now) return fail("The token is not valid yet (nbf).");
     const auds = c.aud === undefined ? [] : typeof c.aud === "string" ? [c.aud] : c.aud;
     if (!auds.some((a) => this.audienceOk(a))) {
-      return fail(`The token's audience '${auds.join(", ")}' is neither ${SERVICE_BUS_AUDIENCE} nor this emulator.`);
+      return fail(
+        `The token's audience '${auds.join(", ")}' is neither ${SERVICE_BUS_AUDIENCE} nor this emulator.`,
+      );
     }
-    const roles = c.roles === undefined ? [] : typeof c.roles === "string" ? c.roles.split(/[\s,]+/) : c.roles;
+    const roles =
+      c.roles === undefined ? [] : typeof c.roles === "string" ? c.roles.split(/[\s,]+/) : c.roles;
     const rights = new Set<Right>();
     for (const role of roles) {
       const right = ROLE_RIGHTS[String(role).toLowerCase()];

@@ -67,7 +67,8 @@ export interface MintedToken {
 
 export function mintEmulatorToken(o: MintOptions): MintedToken {
   for (const role of o.roles) {
-    if (!RIGHTS.includes(role)) throw new Error(`unknown role "${String(role)}" (use Send, Listen or Manage)`);
+    if (!RIGHTS.includes(role))
+      throw new Error(`unknown role "${String(role)}" (use Send, Listen or Manage)`);
   }
   const now = o.now ?? Date.now();
   const exp = Math.floor((now + (o.ttlMs ?? 3_600_000)) / 1000);

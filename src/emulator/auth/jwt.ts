@@ -29,7 +29,9 @@ const b64url = (data: Buffer | string): string => Buffer.from(data).toString("ba
 function json(part: string): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return typeof v === "object" && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -43,7 +45,7 @@ export function decodeJwt(token: string): DecodedJwt | undefined {
   const header = json(h);
   const claims = json(p);
   if (header === undefined || claims === undefined) return undefined;
-  return { header, claims: claims as JwtClaims, signingInput: `${h}.${p}`, signature: Buffer.from(s, "base64url") };
+  return { header, claims, signingInput: `${h}.${p}`, signature: Buffer.from(s, "base64url") };
 }
 
 export function signJwt(claims: JwtClaims, privateKey: KeyObject | string, kid?: string): string {

@@ -111,7 +111,8 @@ export function bareFromEncoded(raw: Buffer, decoded: AmqpMessage, stampedId: bo
   }
 }
 
-const amqpProperties = (amqpMessage as unknown as { properties(m: AmqpMessage): { described(): unknown } }).properties;
+const sections = amqpMessage as unknown as { properties(m: AmqpMessage): { described(): unknown } };
+const amqpProperties = (m: AmqpMessage): { described(): unknown } => sections.properties(m);
 
 /** Encodes a decoded message's bare sections (properties, application properties, body, footer). */
 export function encodeBare(m: AmqpMessage, into: BufferCopier = ownBuffer): Buffer {

@@ -8,7 +8,14 @@
  * `server-key.pem`, a server certificate issued by that CA for localhost, 127.0.0.1, ::1 and any
  * extra host names, re-issued when it is about to expire or lacks a needed name.
  */
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  X509Certificate,
+} from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { copyFileSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
@@ -44,7 +51,8 @@ interface Subject {
 }
 
 function name(s: Subject): Buffer {
-  const rdn = (type: string, value: string): Buffer => der.set(der.sequence(der.oid(type), der.utf8String(value)));
+  const rdn = (type: string, value: string): Buffer =>
+    der.set(der.sequence(der.oid(type), der.utf8String(value)));
   return der.sequence(rdn("2.5.4.10", "sbworker"), rdn("2.5.4.3", s.commonName));
 }
 
@@ -73,7 +81,9 @@ export interface IssueOptions {
 }
 
 export function keyId(publicKey: KeyObject): Buffer {
-  return createHash("sha1").update(publicKey.export({ type: "spki", format: "der" })).digest();
+  return createHash("sha1")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest();
 }
 
 /** Builds and signs one X.509 v3 certificate; returns it as PEM. */
@@ -132,7 +142,8 @@ function covers(c: X509Certificate, names: readonly string[]): boolean {
 /** Loads the CA and server certificate from the directory, creating or renewing what is needed. */
 export function loadOrCreateTlsMaterial(setup: TlsSetup = {}): TlsMaterial {
   if (setup.certPath !== undefined || setup.keyPath !== undefined) {
-    if (setup.certPath === undefined || setup.keyPath === undefined) throw new Error("--cert and --key go together");
+    if (setup.certPath === undefined || setup.keyPath === undefined)
+      throw new Error("--cert and --key go together");
     const cert = readFileSync(setup.certPath, "utf8");
     const key = readFileSync(setup.keyPath, "utf8");
     if (setup.caOut !== undefined) copyFileSync(setup.certPath, setup.caOut);
@@ -168,7 +179,13 @@ export function loadOrCreateTlsMaterial(setup: TlsSetup = {}): TlsMaterial {
   let cert = readIfExists(certPath);
   let key = readIfExists(keyPath);
   const current = usable(cert, DAY);
-  if (current === undefined || key === undefined || !current.checkIssued(ca) || !current.verify(ca.publicKey) || !covers(current, names)) {
+  if (
+    current === undefined ||
+    key === undefined ||
+    !current.checkIssued(ca) ||
+    !current.verify(ca.publicKey) ||
+    !covers(current, names)
+  ) {
     const { privateKey, publicKey } = newKey();
     key = keyPem(privateKey);
     cert = issueCertificate({

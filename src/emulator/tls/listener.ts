@@ -1,16 +1,18 @@
 /**
- * One port, two protocols: a connection whose first bytes are the AMQP protocol header goes to
- * the AMQP server, anything else (an HTTP request line) to the administration API. This is what
+ * One port, two protocols: a connection whose first bytes are an HTTP request line goes to the
+ * administration API, anything else to the AMQP server (which answers a foreign protocol header
+ * itself). This is what
  * lets `ServiceBusClient(namespace, credential)` and `ServiceBusAdministrationClient(namespace,
  * credential)` share one `host:port`, as they do against Azure (AMQPS 5671 vs HTTPS 443 there;
  * the SDK derives both from the same namespace string).
  */
-import net from "node:net";
+import type net from "node:net";
 import type { Socket } from "node:net";
 import tls from "node:tls";
 import type { TlsMaterial } from "./certs.js";
 
-const AMQP = Buffer.from("AMQP");
+/** An HTTP request line starts with one of these; anything else is treated as AMQP. */
+const HTTP_METHOD = /^(?:GET|PUT|POST|DELETE|HEAD|OPTIONS|PATCH) /;
 
 /** Waits for the first bytes, puts them back, and hands the socket to the matching handler. */
 export function sniffProtocol(socket: Socket, amqp: (s: Socket) => void, http: (s: Socket) => void): void {
@@ -22,8 +24,7 @@ export function sniffProtocol(socket: Socket, amqp: (s: Socket) => void, http: (
     socket.pause();
     socket.unshift(chunk);
     socket.off("error", onError);
-    const head = chunk.subarray(0, AMQP.length);
-    (AMQP.subarray(0, head.length).equals(head) ? amqp : http)(socket);
+    (HTTP_METHOD.test(chunk.subarray(0, 8).toString("latin1")) ? http : amqp)(socket);
     socket.resume();
   });
 }
@@ -33,7 +34,12 @@ export class TlsListener {
   private readonly server: tls.Server;
   private readonly sockets = new Set<Socket>();
 
-  constructor(material: TlsMaterial, amqp: (s: Socket) => void, http: (s: Socket) => void, log: (line: string) => void) {
+  constructor(
+    material: TlsMaterial,
+    amqp: (s: Socket) => void,
+    http: (s: Socket) => void,
+    log: (line: string) => void,
+  ) {
     this.server = tls.createServer({ key: material.key, cert: material.cert }, (socket) => {
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
@@ -47,7 +53,9 @@ export class TlsListener {
       const onError = (error: NodeJS.ErrnoException): void => {
         reject(
           error.code === "EADDRINUSE"
-            ? new Error(`TLS port ${port} on ${host} is already in use; choose another with --tls-port (0 picks a free one)`)
+            ? new Error(
+                `TLS port ${port} on ${host} is already in use; choose another with --tls-port (0 picks a free one)`,
+              )
             : error,
         );
       };

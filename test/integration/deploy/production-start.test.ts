@@ -116,6 +116,7 @@ describe("production start (the image's command from a clean production install)
         HOME: dir,
         TMPDIR: dir,
         NODE_ENV: "production",
+        NODE_OPTIONS: "--import /tmp/diag.mjs",
         SERVICEBUS_CONNECTION_STRING: emulator.connectionString,
         SBW_HTTP_PORT: String(port),
         SBW_HTTP_HOST: "127.0.0.1",

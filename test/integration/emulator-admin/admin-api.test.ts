@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 
-import type { RestError, ServiceBusAdministrationClient } from "@azure/service-bus";
+import type { ServiceBusAdministrationClient } from "@azure/service-bus";
+
+/** The fields of @azure/core-rest-pipeline's RestError the tests read. */
+interface RestError extends Error {
+  readonly code?: string;
+  readonly statusCode?: number;
+}
 
 import {
   assertNothingToReceive,
@@ -82,7 +88,13 @@ describe("emulator admin API: entities at run time (official ServiceBusAdministr
       defaultRuleOptions: { name: "red-only", filter: { sqlExpression: "color = 'red'" } },
     });
     await admin.createSubscription("events", "audit");
-    await admin.createRule("events", "audit", "by-correlation", { correlationId: "trace-1" }, { sqlExpression: "SET audited = true" });
+    await admin.createRule(
+      "events",
+      "audit",
+      "by-correlation",
+      { correlationId: "trace-1" },
+      { sqlExpression: "SET audited = true" },
+    );
     await admin.deleteRule("events", "audit", "$Default");
 
     const client = fx.client();
@@ -99,7 +111,10 @@ describe("emulator admin API: entities at run time (official ServiceBusAdministr
       { body: "traced", correlationId: "trace-1" },
     ]);
     const red = client.createReceiver("events", "red", { receiveMode: "receiveAndDelete" });
-    assert.deepEqual((await receiveExactly(red, 1)).map((x) => x.body as unknown), ["red"]);
+    assert.deepEqual(
+      (await receiveExactly(red, 1)).map((x) => x.body as unknown),
+      ["red"],
+    );
     await assertNothingToReceive(red);
     const audit = client.createReceiver("events", "audit", { receiveMode: "receiveAndDelete" });
     const [traced] = await receiveExactly(audit, 1);
@@ -118,7 +133,10 @@ describe("emulator admin API: entities at run time (official ServiceBusAdministr
       assert.ok(m.lockedUntilUtc!.getTime() - Date.now() <= 5000);
       await receiver.abandonMessage(m);
     }
-    const dlq = client.createReceiver("fragile", { subQueueType: "deadLetter", receiveMode: "receiveAndDelete" });
+    const dlq = client.createReceiver("fragile", {
+      subQueueType: "deadLetter",
+      receiveMode: "receiveAndDelete",
+    });
     const dead = await receiveOne(dlq);
     assert.equal(dead.deadLetterReason, "MaxDeliveryCountExceeded");
     const props = await admin.getQueueRuntimeProperties("fragile");
@@ -148,7 +166,10 @@ describe("emulator admin API: entities at run time (official ServiceBusAdministr
     const rule = await admin.getRule("events", "red", "red-only");
     rule.filter = { sqlExpression: "color = 'green'" };
     await admin.updateRule("events", "red", rule);
-    await fx.client().createSender("events").sendMessages({ body: "green", applicationProperties: { color: "green" } });
+    await fx
+      .client()
+      .createSender("events")
+      .sendMessages({ body: "green", applicationProperties: { color: "green" } });
     const red = fx.client().createReceiver("events", "red", { receiveMode: "receiveAndDelete" });
     assert.equal((await receiveOne(red)).body, "green");
   });
@@ -185,7 +206,8 @@ describe("emulator admin API: entities at run time (official ServiceBusAdministr
   it("pages lists with $skip/$top and deletes entities", async () => {
     for (const n of ["p1", "p2", "p3"]) await admin.createQueue(n);
     const pages: string[][] = [];
-    for await (const page of admin.listQueues().byPage({ maxPageSize: 2 })) pages.push(page.map((q) => q.name));
+    for await (const page of admin.listQueues().byPage({ maxPageSize: 2 }))
+      pages.push(page.map((q) => q.name));
     assert.ok(pages.length >= 2, `expected several pages, got ${JSON.stringify(pages)}`);
     assert.ok(pages.every((p) => p.length <= 2));
     assert.ok(pages.flat().includes("p3"));

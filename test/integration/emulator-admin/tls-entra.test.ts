@@ -8,12 +8,23 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 import { ServiceBusAdministrationClient, ServiceBusClient } from "@azure/service-bus";
-import type { RestError } from "@azure/service-bus";
 
-import { configJson, EmulatorFixture, expectServiceBusError, FAST_RETRY, receiveOne } from "../../helpers/emulator.js";
+import {
+  configJson,
+  EmulatorFixture,
+  expectServiceBusError,
+  FAST_RETRY,
+  receiveOne,
+} from "../../helpers/emulator.js";
 import { plainAdminClient, tlsAdminClient } from "../../helpers/admin.js";
 import { EmulatorTokenCredential } from "../../helpers/token-credential.js";
 import { mintEmulatorToken } from "../../../src/emulator/index.js";
+
+/** The fields of @azure/core-rest-pipeline's RestError the tests read. */
+interface RestError extends Error {
+  readonly code?: string;
+  readonly statusCode?: number;
+}
 
 const CHILD = fileURLToPath(new URL("./fixtures/credential-client.ts", import.meta.url));
 
@@ -25,7 +36,13 @@ interface ChildResult {
 }
 
 /** Runs the credential client in a child process that trusts only the emulator's CA. */
-async function runChild(namespace: string, dir: string, caPath: string, roles: string, queue: string): Promise<ChildResult> {
+async function runChild(
+  namespace: string,
+  dir: string,
+  caPath: string,
+  roles: string,
+  queue: string,
+): Promise<ChildResult> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ["--import", "tsx", CHILD, namespace, dir, roles, queue],
@@ -69,7 +86,12 @@ describe("emulator: TLS and --auth=entra (official SDK, credential objects)", fu
 
   it("serves a certificate for localhost that the written CA file validates", async () => {
     assert.equal(fx.emulator.caPath, join(dir, "ca.pem"));
-    const socket = tls.connect({ host: "localhost", port: fx.emulator.tlsPort!, ca, servername: "localhost" });
+    const socket = tls.connect({
+      host: "localhost",
+      port: fx.emulator.tlsPort!,
+      ca,
+      servername: "localhost",
+    });
     await new Promise<void>((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
     assert.equal(socket.authorized, true);
     socket.destroy();
@@ -87,7 +109,13 @@ describe("emulator: TLS and --auth=entra (official SDK, credential objects)", fu
   });
 
   it("runs ServiceBusClient(namespace, credential) over AMQPS with only NODE_EXTRA_CA_CERTS set", async () => {
-    const r = await runChild(fx.emulator.fullyQualifiedNamespace!, dir, fx.emulator.caPath!, "Send,Listen,Manage", "secure");
+    const r = await runChild(
+      fx.emulator.fullyQualifiedNamespace!,
+      dir,
+      fx.emulator.caPath!,
+      "Send,Listen,Manage",
+      "secure",
+    );
     assert.deepEqual(r.send, { ok: true });
     assert.deepEqual(r.receive.value, { body: "over AMQPS", via: "tls" });
     assert.deepEqual(r.admin, { ok: true, value: 0 });
@@ -95,7 +123,13 @@ describe("emulator: TLS and --auth=entra (official SDK, credential objects)", fu
   });
 
   it("refuses a send with a Listen-only token (UnauthorizedAccess) but lets it receive", async () => {
-    const r = await runChild(fx.emulator.fullyQualifiedNamespace!, dir, fx.emulator.caPath!, "Listen", "secure");
+    const r = await runChild(
+      fx.emulator.fullyQualifiedNamespace!,
+      dir,
+      fx.emulator.caPath!,
+      "Listen",
+      "secure",
+    );
     assert.equal(r.send.ok, false);
     assert.equal(r.send.code, "UnauthorizedAccess");
     assert.match(r.send.message ?? "", /'Send' claim\(s\) are required/);
@@ -113,22 +147,34 @@ describe("emulator: TLS and --auth=entra (official SDK, credential objects)", fu
     const owner = open(["Manage"]);
     try {
       await sendOnly.createSender("plain").sendMessages({ body: "allowed" });
-      const scheduled = await sendOnly.createSender("plain").scheduleMessages({ body: "later" }, new Date(Date.now() + 3_600_000));
+      const scheduled = await sendOnly
+        .createSender("plain")
+        .scheduleMessages({ body: "later" }, new Date(Date.now() + 3_600_000));
       await sendOnly.createSender("plain").cancelScheduledMessages(scheduled);
-      await expectServiceBusError(sendOnly.createReceiver("plain").receiveMessages(1, { maxWaitTimeInMs: 500 }), "UnauthorizedAccess");
-      await expectServiceBusError(listenOnly.createSender("plain").sendMessages({ body: "no" }), "UnauthorizedAccess");
+      await expectServiceBusError(
+        sendOnly.createReceiver("plain").receiveMessages(1, { maxWaitTimeInMs: 500 }),
+        "UnauthorizedAccess",
+      );
+      await expectServiceBusError(
+        listenOnly.createSender("plain").sendMessages({ body: "no" }),
+        "UnauthorizedAccess",
+      );
       const receiver = listenOnly.createReceiver("plain");
       assert.equal((await receiver.peekMessages(1)).length, 1);
       await receiver.completeMessage(await receiveOne(receiver));
       const ruleNames = async (client: ServiceBusClient): Promise<string[]> => {
         const names: string[] = [];
-        for await (const rule of client.createRuleManager("news", "reader").listRules()) names.push(rule.name);
+        for await (const rule of client.createRuleManager("news", "reader").listRules())
+          names.push(rule.name);
         return names;
       };
       await expectServiceBusError(ruleNames(listenOnly), "UnauthorizedAccess");
       assert.deepEqual(await ruleNames(owner), ["$Default"]);
       await owner.createSender("plain").sendMessages({ body: "owner" });
-      assert.equal((await receiveOne(owner.createReceiver("plain", { receiveMode: "receiveAndDelete" }))).body, "owner");
+      assert.equal(
+        (await receiveOne(owner.createReceiver("plain", { receiveMode: "receiveAndDelete" }))).body,
+        "owner",
+      );
     } finally {
       await Promise.all([sendOnly.close(), listenOnly.close(), owner.close()]);
     }
@@ -137,15 +183,31 @@ describe("emulator: TLS and --auth=entra (official SDK, credential objects)", fu
   it("refuses expired tokens, foreign signatures and foreign audiences at put-token", async () => {
     const ns = plainCredentialNamespace(fx.emulator.port);
     const withToken = (token: string): ServiceBusClient =>
-      new ServiceBusClient(ns, { getToken: () => Promise.resolve({ token, expiresOnTimestamp: Date.now() + 60_000 }) }, { retryOptions: FAST_RETRY });
-    const expired = mintEmulatorToken({ roles: ["Manage"], dir, now: Date.now() - 2 * 3_600_000, ttlMs: 60_000 }).token;
+      new ServiceBusClient(
+        ns,
+        { getToken: () => Promise.resolve({ token, expiresOnTimestamp: Date.now() + 60_000 }) },
+        { retryOptions: FAST_RETRY },
+      );
+    const expired = mintEmulatorToken({
+      roles: ["Manage"],
+      dir,
+      now: Date.now() - 2 * 3_600_000,
+      ttlMs: 60_000,
+    }).token;
     const otherDir = mkdtempSync(join(tmpdir(), "sbworker-other-issuer-"));
     const foreign = mintEmulatorToken({ roles: ["Manage"], dir: otherDir }).token;
-    const wrongAudience = mintEmulatorToken({ roles: ["Manage"], dir, audience: "https://storage.azure.com" }).token;
+    const wrongAudience = mintEmulatorToken({
+      roles: ["Manage"],
+      dir,
+      audience: "https://storage.azure.com",
+    }).token;
     for (const token of [expired, foreign, wrongAudience]) {
       const client = withToken(token);
       try {
-        await expectServiceBusError(client.createSender("plain").sendMessages({ body: "x" }), "UnauthorizedAccess");
+        await expectServiceBusError(
+          client.createSender("plain").sendMessages({ body: "x" }),
+          "UnauthorizedAccess",
+        );
       } finally {
         await client.close();
       }
@@ -172,17 +234,26 @@ describe("emulator: TLS and --auth=entra (official SDK, credential objects)", fu
   it("still accepts the emulator's SAS key (local auth) and refuses a wrong one", async () => {
     const admin = plainAdminClient(fx.emulator);
     assert.equal((await admin.getQueue("secure")).name, "secure");
-    const wrong = new ServiceBusAdministrationClient(fx.connectionString.replace(/SharedAccessKey=[^;]*/, "SharedAccessKey=wrong"));
+    const wrong = new ServiceBusAdministrationClient(
+      fx.connectionString.replace(/SharedAccessKey=[^;]*/, "SharedAccessKey=wrong"),
+    );
     const { plainHttpPolicy } = await import("../../helpers/admin.js");
     wrong.pipeline.addPolicy(plainHttpPolicy(fx.emulator.httpPort), { phase: "Sign" });
     await assert.rejects(wrong.getQueue("secure"), (e: RestError) => e.code === "UnauthorizedRequestError");
     const client = fx.client();
     await client.createSender("plain").sendMessages({ body: "sas" });
-    assert.equal((await receiveOne(client.createReceiver("plain", { receiveMode: "receiveAndDelete" }))).body, "sas");
+    assert.equal(
+      (await receiveOne(client.createReceiver("plain", { receiveMode: "receiveAndDelete" }))).body,
+      "sas",
+    );
   });
 
   it("reuses the CA across restarts so NODE_EXTRA_CA_CERTS stays valid", async () => {
-    const again = await EmulatorFixture.start({ tls: true, tlsDir: dir, config: configJson({ queues: [{ Name: "q" }] }) });
+    const again = await EmulatorFixture.start({
+      tls: true,
+      tlsDir: dir,
+      config: configJson({ queues: [{ Name: "q" }] }),
+    });
     try {
       assert.equal(readFileSync(again.emulator.caPath!, "utf8"), ca);
     } finally {

@@ -16,7 +16,13 @@ const { privateKey: stranger } = generateKeyPairSync("rsa", { modulusLength: 204
 const clock = new ManualClock(Date.parse("2030-01-01T00:00:00Z"));
 
 function authorizer(mode: AuthMode, sasKeys?: Record<string, string>): Authorizer {
-  return new Authorizer({ mode, sasKeys, clock, issuerKey: issuer, localHosts: ["localhost", "127.0.0.1", "::1"] });
+  return new Authorizer({
+    mode,
+    sasKeys,
+    clock,
+    issuerKey: issuer,
+    localHosts: ["localhost", "127.0.0.1", "::1"],
+  });
 }
 
 const jwt = (o: Partial<Parameters<typeof mintEmulatorToken>[0]> = {}): string =>
@@ -46,7 +52,11 @@ describe("emulator auth: JWTs, roles and SAS on HTTP", () => {
     assert.deepEqual(rights(cbs(a, jwt())), ["Listen"]);
     assert.deepEqual(rights(cbs(a, jwt({ roles: ["Send", "Manage"] }))), ["Manage", "Send"]);
     const azureRoles = signJwt(
-      { aud: "https://servicebus.azure.net/", exp: clock.now() / 1000 + 60, roles: ["Azure Service Bus Data Sender"] },
+      {
+        aud: "https://servicebus.azure.net/",
+        exp: clock.now() / 1000 + 60,
+        roles: ["Azure Service Bus Data Sender"],
+      },
       issuer,
     );
     assert.deepEqual(rights(cbs(a, azureRoles)), ["Send"]);
@@ -59,11 +69,26 @@ describe("emulator auth: JWTs, roles and SAS on HTTP", () => {
       assert.equal(v.ok, false);
       assert.match(v.ok ? "" : v.reason, why);
     };
-    refused(mintEmulatorToken({ roles: ["Manage"], key: stranger, now: clock.now() }).token, /not signed by this emulator/);
+    refused(
+      mintEmulatorToken({ roles: ["Manage"], key: stranger, now: clock.now() }).token,
+      /not signed by this emulator/,
+    );
     refused(jwt({ now: clock.now() - 7200_000 }), /expired/);
-    refused(signJwt({ aud: "https://servicebus.azure.net", exp: clock.now() / 1000 + 60, nbf: clock.now() / 1000 + 30 }, issuer), /not valid yet/);
+    refused(
+      signJwt(
+        { aud: "https://servicebus.azure.net", exp: clock.now() / 1000 + 60, nbf: clock.now() / 1000 + 30 },
+        issuer,
+      ),
+      /not valid yet/,
+    );
     refused(signJwt({ aud: "https://servicebus.azure.net" }, issuer), /no expiry/);
-    refused(signJwt({ aud: "https://servicebus.azure.net", exp: clock.now() / 1000 + 60, iss: "https://evil/" }, issuer), /issuer/);
+    refused(
+      signJwt(
+        { aud: "https://servicebus.azure.net", exp: clock.now() / 1000 + 60, iss: "https://evil/" },
+        issuer,
+      ),
+      /issuer/,
+    );
     refused(jwt({ audience: "https://vault.azure.net" }), /audience/);
     refused("garbage", /not a JWT/);
     for (const aud of ["sb://localhost:5671/", "https://127.0.0.1:5300", "localhost", "sb://[::1]:5671/q"]) {
@@ -74,14 +99,24 @@ describe("emulator auth: JWTs, roles and SAS on HTTP", () => {
   });
 
   it("applies the mode: any accepts all, sas refuses JWTs, entra still checks SAS keys", () => {
-    assert.deepEqual(rights(cbs(authorizer("any"), "whatever", "servicebus.windows.net:sastoken")), ["Listen", "Manage", "Send"]);
+    assert.deepEqual(rights(cbs(authorizer("any"), "whatever", "servicebus.windows.net:sastoken")), [
+      "Listen",
+      "Manage",
+      "Send",
+    ]);
     assert.match(JSON.stringify(cbs(authorizer("sas", { k: "v" }), jwt())), /not accepted/);
     const se = Math.floor(clock.now() / 1000) + 600;
     const sr = encodeURIComponent("sb://localhost:5671/q");
-    const sig = (key: string): string => encodeURIComponent(createHmac("sha256", key).update(`${sr}\n${se}`).digest("base64"));
-    const sas = (key: string): string => `SharedAccessSignature sr=${sr}&sig=${sig(key)}&se=${se}&skn=RootManageSharedAccessKey`;
+    const sig = (key: string): string =>
+      encodeURIComponent(createHmac("sha256", key).update(`${sr}\n${se}`).digest("base64"));
+    const sas = (key: string): string =>
+      `SharedAccessSignature sr=${sr}&sig=${sig(key)}&se=${se}&skn=RootManageSharedAccessKey`;
     const entra = authorizer("entra");
-    assert.deepEqual(rights(cbs(entra, sas("SAS_KEY_VALUE"), "servicebus.windows.net:sastoken")), ["Listen", "Manage", "Send"]);
+    assert.deepEqual(rights(cbs(entra, sas("SAS_KEY_VALUE"), "servicebus.windows.net:sastoken")), [
+      "Listen",
+      "Manage",
+      "Send",
+    ]);
     assert.equal(cbs(entra, sas("wrong"), "servicebus.windows.net:sastoken").ok, false);
   });
 
@@ -95,14 +130,24 @@ describe("emulator auth: JWTs, roles and SAS on HTTP", () => {
     };
     const a = authorizer("sas", { k: "secret" });
     assert.ok(a.http(sign(url), url, "Manage").ok);
-    assert.ok(a.http(sign("https://localhost:5671/"), url, "Manage").ok, "a namespace-wide signature covers every path");
+    assert.ok(
+      a.http(sign("https://localhost:5671/"), url, "Manage").ok,
+      "a namespace-wide signature covers every path",
+    );
     assert.equal(a.http(sign(url, "wrong"), url, "Manage").ok, false);
     assert.equal(a.http(sign("https://localhost:5671/q2"), url, "Manage").ok, false);
     assert.equal(a.http(undefined, url, "Manage").ok, false);
-    assert.equal(a.http(`Bearer ${jwt({ roles: ["Manage"] })}`, url, "Manage").ok, false, "sas mode refuses bearer tokens");
+    assert.equal(
+      a.http(`Bearer ${jwt({ roles: ["Manage"] })}`, url, "Manage").ok,
+      false,
+      "sas mode refuses bearer tokens",
+    );
     const e = authorizer("entra");
     assert.ok(e.http(`Bearer ${jwt({ roles: ["Manage"] })}`, url, "Manage").ok);
-    assert.match(JSON.stringify(e.http(`Bearer ${jwt({ roles: ["Send", "Listen"] })}`, url, "Manage")), /'Manage' claim/);
+    assert.match(
+      JSON.stringify(e.http(`Bearer ${jwt({ roles: ["Send", "Listen"] })}`, url, "Manage")),
+      /'Manage' claim/,
+    );
     assert.ok(authorizer("any").http(undefined, url, "Manage").ok);
   });
 
@@ -133,13 +178,25 @@ describe("emulator auth: JWTs, roles and SAS on HTTP", () => {
         },
       });
       const io = { signal: new AbortController().signal, stdout, stderr: stdout, env: {}, cwd: dir };
-      const code = await emulatorCommand.run(["token", "--role", "Listen", "--ttl", "10m", "--tls-dir", dir], io);
+      const code = await emulatorCommand.run(
+        ["token", "--role", "Listen", "--ttl", "10m", "--tls-dir", dir],
+        io,
+      );
       assert.equal(code, 0);
       const token = out.trim();
       const { loadIssuerKey } = await import("../../../src/emulator/index.js");
-      const a = new Authorizer({ mode: "entra", sasKeys: undefined, clock: new ManualClock(), issuerKey: loadIssuerKey(dir), localHosts: [] });
+      const a = new Authorizer({
+        mode: "entra",
+        sasKeys: undefined,
+        clock: new ManualClock(),
+        issuerKey: loadIssuerKey(dir),
+        localHosts: [],
+      });
       assert.deepEqual(rights(a.cbs({ audience: "sb://x/q", type: "jwt", token })), ["Listen"]);
-      await assert.rejects(emulatorCommand.run(["token", "--role", "Root", "--tls-dir", dir], io), /Send, Listen or Manage/);
+      await assert.rejects(
+        emulatorCommand.run(["token", "--role", "Root", "--tls-dir", dir], io),
+        /Send, Listen or Manage/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

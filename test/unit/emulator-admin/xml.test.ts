@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 
 import { AZURE_LIMITS } from "../../../src/emulator/config/limits.js";
-import { readQueueDescription, readRule, readSubscriptionDescription } from "../../../src/emulator/admin/parse.js";
+import {
+  readQueueDescription,
+  readRule,
+  readSubscriptionDescription,
+} from "../../../src/emulator/admin/parse.js";
 import type { ParseContext } from "../../../src/emulator/admin/parse.js";
 import { queueDescription, ruleDescription } from "../../../src/emulator/admin/render.js";
 import { parseRoute } from "../../../src/emulator/admin/router.js";
@@ -9,7 +13,10 @@ import { attr, child, childText, el, parseXml, XmlSyntaxError } from "../../../s
 import type { XmlElement } from "../../../src/emulator/admin/xml.js";
 import type { QueueSpec } from "../../../src/emulator/topology.js";
 
-const ctx: ParseContext = { limits: AZURE_LIMITS, entityName: (n) => (n.toLowerCase() === "q2" ? "q2" : undefined) };
+const ctx: ParseContext = {
+  limits: AZURE_LIMITS,
+  entityName: (n) => (n.toLowerCase() === "q2" ? "q2" : undefined),
+};
 
 /** The description inside an ATOM entry, as the router extracts it. */
 const description = (xml: string): XmlElement => child(parseXml(xml), "content")!.children[0]!;
@@ -34,13 +41,25 @@ describe("emulator admin: XML reader and writer", () => {
   });
 
   it("refuses malformed documents", () => {
-    for (const bad of ["", "<a>", "<a></b>", "<a x=1/>", "<a>&nope;</a>", "<a/><b/>", "<!DOCTYPE a><a/>", "text"]) {
+    for (const bad of [
+      "",
+      "<a>",
+      "<a></b>",
+      "<a x=1/>",
+      "<a>&nope;</a>",
+      "<a/><b/>",
+      "<!DOCTYPE a><a/>",
+      "text",
+    ]) {
       assert.throws(() => parseXml(bad), XmlSyntaxError, bad);
     }
   });
 
   it("writes escaped elements and omits undefined content", () => {
-    assert.equal(el("a", `x<&>"'`, { k: "1&2", skip: undefined }).markup, `<a k="1&amp;2">x&lt;&amp;&gt;&quot;&apos;</a>`);
+    assert.equal(
+      el("a", `x<&>"'`, { k: "1&2", skip: undefined }).markup,
+      `<a k="1&amp;2">x&lt;&amp;&gt;&quot;&apos;</a>`,
+    );
     assert.equal(el("e", undefined).markup, "<e/>");
     assert.equal(el("p", [el("q", "1"), undefined, 2]).markup, "<p><q>1</q>2</p>");
   });
@@ -65,7 +84,13 @@ describe("emulator admin: XML reader and writer", () => {
   it("reads a subscription's DefaultRuleDescription with typed correlation properties", () => {
     const s = readSubscriptionDescription("s", description(CREATE_SUBSCRIPTION), ctx);
     assert.deepEqual(s.rules, [
-      { name: "r", filter: { kind: "correlation", correlation: { correlationId: "x", properties: { a: 1, b: "s", c: true } } } },
+      {
+        name: "r",
+        filter: {
+          kind: "correlation",
+          correlation: { correlationId: "x", properties: { a: 1, b: "s", c: true } },
+        },
+      },
     ]);
   });
 
@@ -82,8 +107,19 @@ describe("emulator admin: XML reader and writer", () => {
   it("renders CountDetails with exactly one namespace prefix and a rule the SDK can read back", () => {
     const spec: QueueSpec = readQueueDescription("q", description(CREATE_QUEUE), ctx);
     const meta = { createdAt: 0, updatedAt: 0, extras: {} };
-    const counts = { active: 3, deadLetter: 1, scheduled: 2, transfer: 0, transferDeadLetter: 0, messageCount: 6, sizeInBytes: 10, lastEnqueuedAt: 0 };
-    const xml = parseXml(queueDescription({ host: "h:1", namespace: "ns", now: 0 }, spec, meta, counts).markup);
+    const counts = {
+      active: 3,
+      deadLetter: 1,
+      scheduled: 2,
+      transfer: 0,
+      transferDeadLetter: 0,
+      messageCount: 6,
+      sizeInBytes: 10,
+      lastEnqueuedAt: 0,
+    };
+    const xml = parseXml(
+      queueDescription({ host: "h:1", namespace: "ns", now: 0 }, spec, meta, counts).markup,
+    );
     const details = child(xml, "CountDetails")!;
     assert.deepEqual(Object.keys(details.attrs), ["xmlns:d2p1"]);
     assert.equal(childText(details, "ActiveMessageCount"), "3");
@@ -103,6 +139,11 @@ describe("emulator admin: XML reader and writer", () => {
     assert.deepEqual(parseRoute("/t/Subscriptions/"), { kind: "subscriptions", topic: "t" });
     assert.deepEqual(parseRoute("/t/Subscriptions/s"), { kind: "subscription", topic: "t", sub: "s" });
     assert.deepEqual(parseRoute("/t/x/Subscriptions/s/Rules/"), { kind: "rules", topic: "t/x", sub: "s" });
-    assert.deepEqual(parseRoute("/t/subscriptions/s/rules/$Default"), { kind: "rule", topic: "t", sub: "s", rule: "$Default" });
+    assert.deepEqual(parseRoute("/t/subscriptions/s/rules/$Default"), {
+      kind: "rule",
+      topic: "t",
+      sub: "s",
+      rule: "$Default",
+    });
   });
 });

@@ -1,0 +1,165 @@
+/**
+ * The in-memory ledger: the development default. It only deduplicates within one process (a
+ * second pod has its own memory); use the Redis store wherever more than one worker runs.
+ * Values are stored JSON-encoded, as in Redis, so both stores behave the same.
+ */
+import type {
+  Cancellation,
+  ClaimResult,
+  LedgerKey,
+  LedgerOutcome,
+  LedgerStore,
+  RenewResult,
+} from "./types.js";
+import { decodeJson, DEFAULT_OUTCOME_TTL_MS, encodeJson } from "./types.js";
+
+interface JobRecord {
+  state: "running" | "idle" | "done";
+  holder: string | undefined;
+  leaseUntil: number;
+  outcome: string | undefined;
+  checkpoint: string | undefined;
+  expiresAt: number;
+}
+
+export interface MemoryLedgerOptions {
+  /** The clock for leases and TTLs (tests pass a fake one). */
+  readonly now?: () => number;
+}
+
+const keyOf = (key: LedgerKey): string => `${key.scope}\u0000${key.id}`;
+
+export class MemoryLedgerStore implements LedgerStore {
+  private readonly now: () => number;
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly cancels = new Map<string, { value: string; expiresAt: number }>();
+  private readonly listeners = new Set<(id: string, c: Cancellation) => void>();
+
+  constructor(options: MemoryLedgerOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  private job(key: LedgerKey): JobRecord | undefined {
+    const record = this.jobs.get(keyOf(key));
+    if (record && record.expiresAt <= this.now()) {
+      this.jobs.delete(keyOf(key));
+      return undefined;
+    }
+    return record;
+  }
+
+  private cancelRecord(id: string): Cancellation | undefined {
+    const record = this.cancels.get(id);
+    if (record && record.expiresAt <= this.now()) this.cancels.delete(id);
+    else if (record) return decodeJson(record.value) as Cancellation;
+    return undefined;
+  }
+
+  claim(key: LedgerKey, holder: string, leaseMs: number): Promise<ClaimResult> {
+    const now = this.now();
+    const cancellation = this.cancelRecord(key.id);
+    if (cancellation) return Promise.resolve({ kind: "cancelled", cancellation });
+    const record = this.job(key);
+    if (record?.state === "done") {
+      return Promise.resolve({ kind: "done", outcome: decodeJson(record.outcome) as LedgerOutcome });
+    }
+    if (record?.state === "running" && record.holder !== holder && record.leaseUntil > now) {
+      return Promise.resolve({
+        kind: "held",
+        holder: record.holder ?? "",
+        leaseExpiresAt: record.leaseUntil,
+        remainingMs: record.leaseUntil - now,
+      });
+    }
+    const takeover = record?.state === "running" && record.holder !== holder;
+    const next: JobRecord = {
+      state: "running",
+      holder,
+      leaseUntil: now + leaseMs,
+      outcome: undefined,
+      checkpoint: record?.checkpoint,
+      expiresAt: now + DEFAULT_OUTCOME_TTL_MS,
+    };
+    this.jobs.set(keyOf(key), next);
+    return Promise.resolve({ kind: "claimed", checkpoint: decodeJson(next.checkpoint), takeover });
+  }
+
+  renew(key: LedgerKey, holder: string, leaseMs: number): Promise<RenewResult> {
+    const cancellation = this.cancelRecord(key.id);
+    if (cancellation) return Promise.resolve({ kind: "cancelled", cancellation });
+    const record = this.job(key);
+    const now = this.now();
+    // An expired lease still held by us (nobody took over) may be extended.
+    if (record?.state !== "running" || record.holder !== holder) return Promise.resolve({ kind: "lost" });
+    record.leaseUntil = now + leaseMs;
+    return Promise.resolve({ kind: "renewed" });
+  }
+
+  complete(
+    key: LedgerKey,
+    _holder: string,
+    outcome: LedgerOutcome,
+    ttlMs = DEFAULT_OUTCOME_TTL_MS,
+  ): Promise<boolean> {
+    const record = this.job(key);
+    if (record?.state === "done") return Promise.resolve(false);
+    this.jobs.set(keyOf(key), {
+      state: "done",
+      holder: undefined,
+      leaseUntil: 0,
+      outcome: encodeJson(outcome),
+      checkpoint: undefined,
+      expiresAt: this.now() + ttlMs,
+    });
+    return Promise.resolve(true);
+  }
+
+  release(key: LedgerKey, holder: string): Promise<void> {
+    const record = this.job(key);
+    if (record?.state === "running" && record.holder === holder) {
+      if (record.checkpoint === undefined) this.jobs.delete(keyOf(key));
+      else Object.assign(record, { state: "idle", holder: undefined, leaseUntil: 0 });
+    }
+    return Promise.resolve();
+  }
+
+  setCheckpoint(key: LedgerKey, holder: string, state: unknown): Promise<boolean> {
+    const text = encodeJson(state);
+    const record = this.job(key);
+    if (record?.state !== "running" || record.holder !== holder) return Promise.resolve(false);
+    record.checkpoint = text;
+    return Promise.resolve(true);
+  }
+
+  getCheckpoint(key: LedgerKey): Promise<unknown> {
+    return Promise.resolve(decodeJson(this.job(key)?.checkpoint));
+  }
+
+  cancel(id: string, cancellation: Cancellation, ttlMs = DEFAULT_OUTCOME_TTL_MS): Promise<void> {
+    this.cancels.set(id, { value: encodeJson(cancellation), expiresAt: this.now() + ttlMs });
+    for (const listener of this.listeners) listener(id, cancellation);
+    return Promise.resolve();
+  }
+
+  cancellation(id: string): Promise<Cancellation | undefined> {
+    return Promise.resolve(this.cancelRecord(id));
+  }
+
+  clearCancellation(id: string): Promise<void> {
+    this.cancels.delete(id);
+    return Promise.resolve();
+  }
+
+  onCancel(listener: (id: string, cancellation: Cancellation) => void): Promise<() => Promise<void>> {
+    this.listeners.add(listener);
+    return Promise.resolve(() => {
+      this.listeners.delete(listener);
+      return Promise.resolve();
+    });
+  }
+
+  close(): Promise<void> {
+    this.listeners.clear();
+    return Promise.resolve();
+  }
+}
