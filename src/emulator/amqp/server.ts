@@ -510,8 +510,11 @@ export class AmqpServer {
 const SASL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 3, 1, 0, 0]);
 
 function isAmqpHeader(chunk: Buffer): boolean {
-  if (chunk.length < 8) return chunk.subarray(0, 4).toString("latin1") === "AMQP".slice(0, Math.min(4, chunk.length));
-  return chunk.subarray(0, 4).toString("latin1") === "AMQP" && (chunk[4] === 0 || chunk[4] === 3) && chunk[5] === 1;
+  if (chunk.length < 8)
+    return chunk.subarray(0, 4).toString("latin1") === "AMQP".slice(0, Math.min(4, chunk.length));
+  return (
+    chunk.subarray(0, 4).toString("latin1") === "AMQP" && (chunk[4] === 0 || chunk[4] === 3) && chunk[5] === 1
+  );
 }
 
 function text(v: unknown): string {

@@ -95,12 +95,18 @@ function skipSection(buf: Buffer, at: number): { code: number; end: number } | u
  * section after header and annotations. With `stampedId`, the properties section is re-encoded
  * from `decoded` (which carries the id the broker assigned) and the rest is kept as sent.
  */
-export function bareFromEncoded(raw: Buffer, decoded: AmqpMessage, stampedId: boolean, into: BufferCopier): Buffer {
+export function bareFromEncoded(
+  raw: Buffer,
+  decoded: AmqpMessage,
+  stampedId: boolean,
+  into: BufferCopier,
+): Buffer {
   let at = 0;
   for (;;) {
     if (at >= raw.length) return bareSections(raw, into);
     const s = skipSection(raw, at);
-    if (s === undefined || s.end > raw.length) return stampedId ? encodeBare(decoded, into) : bareSections(raw, into);
+    if (s === undefined || s.end > raw.length)
+      return stampedId ? encodeBare(decoded, into) : bareSections(raw, into);
     if (s.code >= 0x73) {
       if (!stampedId) return into.copy([raw.subarray(at)]);
       const w = new types.Writer();

@@ -75,7 +75,9 @@ export interface Incoming {
 
 function bareOf(m: Incoming, slabs: SlabAllocator): Buffer {
   m.bare ??=
-    m.raw !== undefined ? bareFromEncoded(m.raw, m.decoded, m.stampedId === true, slabs) : encodeBare(m.decoded, slabs);
+    m.raw !== undefined
+      ? bareFromEncoded(m.raw, m.decoded, m.stampedId === true, slabs)
+      : encodeBare(m.decoded, slabs);
   return m.bare;
 }
 
@@ -432,7 +434,12 @@ export class Namespace {
 
 /** The client's header fields (rhea flattens them onto the message); delivery count is ours. */
 function headerOf(d: AmqpMessage): StoredMessage["header"] {
-  if (d.durable === undefined && d.priority === undefined && d.ttl === undefined && d.first_acquirer === undefined) {
+  if (
+    d.durable === undefined &&
+    d.priority === undefined &&
+    d.ttl === undefined &&
+    d.first_acquirer === undefined
+  ) {
     return undefined;
   }
   const h: NonNullable<StoredMessage["header"]> = {};

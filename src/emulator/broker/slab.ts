@@ -36,6 +36,9 @@ export class SlabAllocator {
 /** For callers without a namespace at hand (rare edits): a buffer of its own. */
 export const ownBuffer = {
   copy(parts: readonly Buffer[]): Buffer {
-    return Buffer.concat(parts, parts.reduce((n, p) => n + p.length, 0));
+    return Buffer.concat(
+      parts,
+      parts.reduce((n, p) => n + p.length, 0),
+    );
   },
 };

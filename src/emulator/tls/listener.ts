@@ -1,9 +1,8 @@
 /**
  * One port, two protocols: a connection whose first bytes are an HTTP request line goes to the
  * administration API, anything else to the AMQP server (which answers a foreign protocol header
- * itself). This is what
- * lets `ServiceBusClient(namespace, credential)` and `ServiceBusAdministrationClient(namespace,
- * credential)` share one `host:port`, as they do against Azure (AMQPS 5671 vs HTTPS 443 there;
+ * itself). This lets `ServiceBusClient(namespace, credential)` and
+ * `ServiceBusAdministrationClient(namespace, credential)` share one `host:port`, as they do against Azure (AMQPS 5671 vs HTTPS 443 there;
  * the SDK derives both from the same namespace string).
  */
 import type net from "node:net";
