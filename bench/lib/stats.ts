@@ -45,23 +45,3 @@ export async function settleGarbage(rounds = 3): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
-
-/**
- * Runs `reps` repetitions of each variant, interleaved A B B A A B … so that slow drift of the
- * machine (thermal, background load, heap growth) does not favour either side.
- */
-export async function interleaved<K extends string>(
-  variants: readonly K[],
-  reps: number,
-  run: (variant: K, rep: number) => Promise<number>,
-): Promise<Record<K, number[]>> {
-  const out = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<K, number[]>;
-  for (let rep = 0; rep < reps; rep += 1) {
-    const order = rep % 2 === 0 ? variants : [...variants].reverse();
-    for (const v of order) {
-      collectGarbage();
-      out[v].push(await run(v, rep));
-    }
-  }
-  return out;
-}

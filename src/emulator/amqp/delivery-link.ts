@@ -40,7 +40,9 @@ export class DeliveryLink implements DeliveryTarget {
     if (!this.link.is_open()) return 0;
     const written = this.link.session.outgoing.next_pending_delivery as number;
     while (this.unsent.length > 0 && (this.unsent[0].id as number) < written) this.unsent.shift();
-    return (this.link.credit as number) - this.unsent.length;
+    // rhea's outgoing buffer holds 2048 deliveries per session; never hand it more than it has room for.
+    const room = this.link.session.outgoing.available() as number;
+    return Math.min((this.link.credit as number) - this.unsent.length, room);
   }
 
   deliver(m: StoredMessage, lockToken: string | undefined): void {
@@ -64,7 +66,17 @@ export class DeliveryLink implements DeliveryTarget {
   /** Settles one client disposition. */
   settle(delivery: RheaDelivery, kind: "accepted" | "released" | "modified" | "rejected"): void {
     const token = delivery.sbwLockToken as string | undefined;
-    if (token === undefined || delivery.local_settled === true) return;
+    if (token === undefined || delivery.settled === true) return;
+    try {
+      this.settleLocked(delivery, token, kind);
+    } finally {
+      // In peek-lock the client never settles after our settlement; rhea frees a delivery only
+      // when both ends have, so without this every link stalls once its delivery buffer is full.
+      delivery.remote_settled = true;
+    }
+  }
+
+  private settleLocked(delivery: RheaDelivery, token: string, kind: "accepted" | "released" | "modified" | "rejected"): void {
     const state = delivery.remote_state as Record<string, unknown> | undefined;
     try {
       switch (kind) {

@@ -131,6 +131,9 @@ export class AmqpServer {
       }
     });
     const connection = this.container.create_connection({ id: undefined });
+    // Deliveries stay in rhea's per-session buffer until settled; 2048 (rhea's default) is too
+    // few when one long-held lock keeps the buffer's head busy. The buffer grows only as used.
+    connection.session_buffer_size = 1 << 16;
     // A frame rhea cannot decode ends this connection only; say why before the socket closes.
     const onInputError = (error: unknown): void => {
       this.o.log(`emulator: protocol error: ${String(error)}`);

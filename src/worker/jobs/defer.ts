@@ -25,7 +25,10 @@ export async function deferByCopy(deps: SettleDeps, delivery: Delivery, delayMs:
   const copy = retryCopy(message, event.subscription, event.attempt, at);
   const root = String(copy.applicationProperties?.[PROPERTY.rootMessageId] ?? event.messageId);
   try {
-    await deps.sender.scheduleMessages({ ...copy, messageId: `${root.slice(0, 80)}~wait~${randomUUID()}` }, at);
+    await deps.sender.scheduleMessages(
+      { ...copy, messageId: `${root.slice(0, 80)}~wait~${randomUUID()}` },
+      at,
+    );
   } catch (error) {
     deps.log.error({ err: error, messageId: event.messageId }, "scheduling the wait copy failed; abandoning");
     return settle(deps, delivery, { kind: "abandon" });

@@ -128,7 +128,10 @@ export class RunningJob {
   }
 
   private armStallWatchdog(): void {
-    const at = stallDeadline({ lastHeartbeatAt: this.lastHeartbeatAt, stallTimeoutMs: this.o.settings.stallTimeoutMs });
+    const at = stallDeadline({
+      lastHeartbeatAt: this.lastHeartbeatAt,
+      stallTimeoutMs: this.o.settings.stallTimeoutMs,
+    });
     if (at === undefined || this.ended) return;
     this.stallTimer = setTimeout(
       () => {
@@ -153,7 +156,8 @@ export class RunningJob {
       this.progressTimer = setTimeout(
         () => {
           this.progressTimer = undefined;
-          if (!this.ended) this.applyThrottle(flushDue(this.throttle, this.now(), this.o.settings.progressIntervalMs));
+          if (!this.ended)
+            this.applyThrottle(flushDue(this.throttle, this.now(), this.o.settings.progressIntervalMs));
         },
         Math.max(0, step.wakeAt - this.now()),
       );
@@ -164,7 +168,8 @@ export class RunningJob {
     this.heartbeat();
     this.signal.throwIfAborted();
     const backend = this.o.checkpoints;
-    if (!backend) throw new Error("ctx.checkpoint needs a ledger store (SBW_LEDGER) or a session subscription");
+    if (!backend)
+      throw new Error("ctx.checkpoint needs a ledger store (SBW_LEDGER) or a session subscription");
     if (!(await backend.save(state))) {
       const lost = new LockLostError("claim");
       this.abort(lost);
@@ -220,7 +225,12 @@ export class RunningJob {
     if (outcome.kind === "success" && settlement?.kind === "complete") {
       try {
         if (this.checkpointed) await this.o.checkpoints?.clear();
-        await store?.complete(key, holder, { status: "succeeded", at: Date.now(), holder }, settings.outcomeTtlMs);
+        await store?.complete(
+          key,
+          holder,
+          { status: "succeeded", at: Date.now(), holder },
+          settings.outcomeTtlMs,
+        );
       } catch (error) {
         // Completing the message is still right; only a duplicate published later could run again.
         log.error({ err: error, jobId: key.id }, "recording the job's outcome failed");
@@ -271,5 +281,7 @@ function errorOf(outcome: Outcome): { class: string; code?: string; message: str
     const code = (error as { code?: unknown }).code;
     return { class: error.name, ...(typeof code === "string" ? { code } : {}), message: error.message };
   }
-  return { class: outcome.kind, message: error === undefined ? outcome.kind : String(error) };
+  const message =
+    error === undefined ? outcome.kind : typeof error === "string" ? error : JSON.stringify(error);
+  return { class: outcome.kind, message: message ?? outcome.kind };
 }

@@ -7,6 +7,7 @@
  * another job id is ignored, and it is removed when its job succeeds.
  */
 import type { ServiceBusSessionReceiver } from "@azure/service-bus";
+import { encodeJson } from "../ledger/types.js";
 import type { CheckpointBackend } from "./job.js";
 
 export const CHECKPOINT_PROPERTY = "$sbwCheckpoint";
@@ -25,7 +26,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** The stored value as JSON (the SDK returns a Buffer for data the worker wrote). */
 export function decodeSessionState(raw: unknown): unknown {
   if (raw === null || raw === undefined) return undefined;
-  if (Buffer.isBuffer(raw)) return raw.length === 0 ? undefined : (JSON.parse(raw.toString("utf8")) as unknown);
+  if (Buffer.isBuffer(raw))
+    return raw.length === 0 ? undefined : (JSON.parse(raw.toString("utf8")) as unknown);
   return raw;
 }
 
@@ -44,7 +46,9 @@ export function join(state: unknown, checkpoint: CheckpointEnvelope | undefined)
   if (!checkpoint) return state;
   if (state === undefined || state === null) return { [CHECKPOINT_PROPERTY]: checkpoint };
   if (!isObject(state)) {
-    throw new TypeError("a session subscription that checkpoints must keep an object (or nothing) as session state");
+    throw new TypeError(
+      "a session subscription that checkpoints must keep an object (or nothing) as session state",
+    );
   }
   return { ...state, [CHECKPOINT_PROPERTY]: checkpoint };
 }
@@ -66,7 +70,7 @@ export class SessionCheckpoints implements CheckpointBackend {
   }
 
   async save(state: unknown): Promise<boolean> {
-    JSON.stringify(state); // fails early on what cannot be stored
+    encodeJson(state); // fails early on what cannot be stored
     const stored = split(decodeSessionState(await this.receiver.getSessionState())).state;
     const envelope: CheckpointEnvelope = { jobId: this.jobId, state };
     await this.receiver.setSessionState(join(stored, envelope));

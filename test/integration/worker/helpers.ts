@@ -38,7 +38,7 @@ export function testConfig(emulator: Emulator, env: Record<string, string> = {})
     SBW_HTTP_PORT: "off",
     SBW_LOG_LEVEL: process.env.SBW_TEST_LOG_LEVEL ?? "silent",
     SBW_SERVICEBUS_TIMEOUT_MS: "5000",
-    SBW_SESSION_ACCEPT_TIMEOUT_MS: "1000",
+    SBW_SESSION_ACCEPT_TIMEOUT_MS: "3000",
     SBW_SERVICEBUS_MAX_RETRIES: "2",
     SBW_SERVICEBUS_RETRY_DELAY_MS: "50",
     SBW_RETRY_BASE_DELAY_MS: "10",

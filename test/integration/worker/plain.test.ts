@@ -106,13 +106,15 @@ describe("worker: plain subscriptions", function () {
       { SBW_MAX_ATTEMPTS: "5" },
     );
     await send([{ subject: "Job", body: { id: "j1" }, messageId: "j1" }]);
-    await recorder.until(() =>
-      recorder.settledEvents.some((e) => e.subscription === "work" && e.settlement.kind === "complete"),
-    );
+    // Settlement events can arrive out of attempt order: the copy may be completed before the
+    // original's own `complete` (after scheduling the copy) returns.
+    await recorder.until(() => recorder.settledEvents.filter((e) => e.subscription === "work").length === 3);
     await recorder.until(() => mirrored === 1);
 
     assert.deepEqual(attempts, [1, 2, 3]);
-    const work = recorder.settledEvents.filter((e) => e.subscription === "work");
+    const work = recorder.settledEvents
+      .filter((e) => e.subscription === "work")
+      .sort((a, b) => a.attempt - b.attempt);
     assert.deepEqual(
       work.map((e) => [e.settlement.kind, e.attempt]),
       [

@@ -101,6 +101,7 @@ describe("worker: session subscriptions", function () {
     let handled = 0;
     let concurrent = 0;
     let maxConcurrent = 0;
+    const duplicates: string[] = [];
     const steps = Array.from({ length: 1_000 }, (_, s) =>
       Array.from({ length: 10 }, (_, seq) => ({ key: `s${s}`, seq })),
     ).flat();
@@ -113,6 +114,11 @@ describe("worker: session subscriptions", function () {
               concurrent += 1;
               maxConcurrent = Math.max(maxConcurrent, concurrent);
               const list = seen.get(payload.key) ?? [];
+              if (list.includes(payload.seq)) {
+                duplicates.push(
+                  `${payload.key}:${payload.seq} dc=${ctx.message.deliveryCount} attempt=${ctx.attempt}`,
+                );
+              }
               list.push(payload.seq);
               seen.set(payload.key, list);
               assert.equal(ctx.session.id, payload.key);
@@ -126,6 +132,7 @@ describe("worker: session subscriptions", function () {
       recorder,
     );
     await recorder.until(() => recorder.count("complete") === 10_000);
+    assert.deepEqual(duplicates, []);
     assert.equal(handled, 10_000);
     assert.equal(seen.size, 1_000);
     for (const [key, list] of seen) assert.deepEqual(list, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], `session ${key}`);
@@ -161,7 +168,8 @@ describe("worker: session subscriptions", function () {
         },
       },
       recorder,
-      { SBW_MAX_CONCURRENT_SESSIONS: "2" },
+      // Attempts are not the point here: A1 fails for as long as B is not done.
+      { SBW_MAX_CONCURRENT_SESSIONS: "2", SBW_MAX_ATTEMPTS: "100000" },
     );
     await send([1, 2, 3].map((seq) => ({ key: "A", seq })));
     await failedOnce;

@@ -8,25 +8,8 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { RedisLedgerStore } from "../../../src/worker/ledger/redis.js";
+import { deletePrefix, REDIS_URL } from "../../helpers/redis.js";
 import { ledgerContract } from "./contract.js";
-
-export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-
-/** Deletes every key under `prefix` (SCAN, not KEYS: the server may be shared). */
-export async function deletePrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}
 
 const prefix = `sbw-test:${randomUUID().slice(0, 8)}:`;
 const opened: RedisLedgerStore[] = [];

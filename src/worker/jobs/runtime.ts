@@ -1,0 +1,249 @@
+/**
+ * The job runtime of one worker: admits each delivery through the idempotency ledger before its
+ * handler runs, and routes cancellations to the jobs running here.
+ *
+ * Admission, per delivery (the consumers act on the answer):
+ * | ledger says                       | admission | the consumer                                   |
+ * |-----------------------------------|-----------|------------------------------------------------|
+ * | done (an outcome is recorded)     | skip      | completes without running the handler (counted) |
+ * | cancelled                         | skip      | dead-letters `Cancelled` without running it     |
+ * | held by another live holder       | held      | plain: wait copy at lease expiry, complete; sessions: wait in place |
+ * | store unreachable                 | held      | the same, after a few seconds                   |
+ * | claimed (fresh, or taken over)    | run       | runs the handler under a `RunningJob`           |
+ * With no ledger (`SBW_LEDGER=off`) every delivery runs (heartbeats and stall detection still work).
+ */
+import { randomUUID } from "node:crypto";
+import type { ServiceBusReceivedMessage } from "@azure/service-bus";
+import type { Logger } from "pino";
+import type { SubscriptionBinding } from "../config.js";
+import type { DeliveryEvent } from "../observer.js";
+import type { Settlement } from "../policy.js";
+import { describe } from "../policy.js";
+import type { Cancellation, LedgerKey, LedgerStore } from "../ledger/types.js";
+import type { AbortCode, JobAbortError } from "./abort.js";
+import { deferDelay } from "./defer.js";
+import { jobEventSink, type JobEventSink, type SendEvent } from "./events.js";
+import { RunningJob, type CheckpointBackend, type JobSettings } from "./job.js";
+import { idempotencyKeyOf } from "./key.js";
+import { SessionCheckpoints } from "./sessionCheckpoint.js";
+
+export type Admission =
+  | { readonly kind: "run"; readonly job: RunningJob }
+  | { readonly kind: "skip"; readonly why: "done" | "cancelled"; readonly settlement: Settlement }
+  | { readonly kind: "held"; readonly retryInMs: number; readonly why: "held" | "unavailable" };
+
+export interface JobRuntimeOptions {
+  readonly store: LedgerStore | undefined;
+  /** Names this worker in holder ids (default: a random id). */
+  readonly instanceId?: string;
+  readonly settings: Omit<JobSettings, "stallTimeoutMs">;
+  readonly log: Logger;
+  readonly observer: Required<JobObserver>;
+}
+
+/** Job hooks of the worker observer (src/worker/observer.ts), for telemetry and tests. */
+export interface JobObserver {
+  /** A delivery was settled without running its handler: its key is done, or was cancelled. */
+  jobSkipped?(event: DeliveryEvent & { readonly jobId: string; readonly why: "done" | "cancelled" }): void;
+  /** A running handler's signal was aborted by the job runtime. */
+  jobAborted?(event: DeliveryEvent & { readonly jobId: string; readonly code: AbortCode }): void;
+}
+
+/** Per-subscription job settings (from the subscription's policy). */
+export interface JobPolicy {
+  readonly stallTimeoutMs: number;
+  /** Publish job events on `job-events` for this subscription. */
+  readonly jobEvents: boolean;
+}
+
+/** Jobs running in this process, by idempotency key (a key may run in several subscriptions). */
+interface Entry {
+  readonly jobs: Set<RunningJob>;
+  /** A cancellation heard while a claim was in flight. */
+  cancelled?: Cancellation;
+  pending: number;
+}
+
+const UNAVAILABLE_RETRY_MS = 5_000;
+
+export class JobRuntime {
+  private readonly running = new Map<string, Entry>();
+  private readonly sinks: JobEventSink[] = [];
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private readonly instanceId: string;
+
+  private constructor(private readonly options: JobRuntimeOptions) {
+    this.instanceId = options.instanceId ?? randomUUID().slice(0, 8);
+  }
+
+  static async start(options: JobRuntimeOptions): Promise<JobRuntime> {
+    const runtime = new JobRuntime(options);
+    if (options.store)
+      runtime.unsubscribe = await options.store.onCancel((id, c) => runtime.cancelLocal(id, c));
+    return runtime;
+  }
+
+  get store(): LedgerStore | undefined {
+    return this.options.store;
+  }
+
+  /** Aborts every job with this key running here; returns how many. */
+  cancelLocal(id: string, cancellation: Cancellation): number {
+    const entry = this.running.get(id);
+    if (!entry) return 0;
+    if (entry.pending > 0) entry.cancelled = cancellation;
+    for (const job of entry.jobs) job.cancel(cancellation.reason);
+    return entry.jobs.size;
+  }
+
+  forSubscription(
+    binding: SubscriptionBinding,
+    policy: JobPolicy,
+    send: SendEvent | undefined,
+    log: Logger,
+  ): SubscriptionJobs {
+    const sink = jobEventSink(policy.jobEvents ? send : undefined, log);
+    this.sinks.push(sink);
+    return new SubscriptionJobs(this, binding, policy, sink, log);
+  }
+
+  /** @internal */
+  enter(id: string): Entry {
+    let entry = this.running.get(id);
+    if (!entry) this.running.set(id, (entry = { jobs: new Set(), pending: 0 }));
+    entry.pending += 1;
+    return entry;
+  }
+
+  /** @internal */
+  leave(id: string, entry: Entry, job?: RunningJob): void {
+    if (job) entry.jobs.delete(job);
+    if (entry.jobs.size === 0 && entry.pending === 0) this.running.delete(id);
+  }
+
+  /** @internal */
+  holder(): string {
+    return `${this.instanceId}/${randomUUID()}`;
+  }
+
+  /** @internal */
+  get config(): JobRuntimeOptions {
+    return this.options;
+  }
+
+  /** Waits for job events in flight and stops hearing cancellations (the store is closed by its owner). */
+  async close(): Promise<void> {
+    await this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    await Promise.all(this.sinks.map((s) => s.flush()));
+  }
+}
+
+export class SubscriptionJobs {
+  constructor(
+    private readonly runtime: JobRuntime,
+    readonly binding: SubscriptionBinding,
+    private readonly policy: JobPolicy,
+    readonly events: JobEventSink,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Claims the delivery's key. `session`: the session receiver, for checkpoints in session state
+   * (read only on a redelivery: a first delivery cannot have one).
+   */
+  async admit(
+    message: ServiceBusReceivedMessage,
+    delivery: { readonly event: DeliveryEvent; readonly controller: AbortController },
+    session?: ConstructorParameters<typeof SessionCheckpoints>[0],
+  ): Promise<Admission> {
+    const { store, settings, observer } = this.runtime.config;
+    const id = idempotencyKeyOf(message);
+    const key: LedgerKey = { scope: this.binding.key, id };
+    const holder = this.runtime.holder();
+    const entry = this.runtime.enter(id);
+    let resumeFrom: unknown;
+    let checkpoints: CheckpointBackend | undefined;
+    let early: Admission | undefined;
+    try {
+      if (store) {
+        const claim = await store.claim(key, holder, settings.leaseMs);
+        if (claim.kind === "done") {
+          observer.jobSkipped({ ...delivery.event, jobId: id, why: "done" });
+          early = { kind: "skip", why: "done", settlement: { kind: "complete" } };
+        } else if (claim.kind === "cancelled") {
+          early = this.cancelledBeforeStart(delivery.event, id, claim.cancellation);
+        } else if (claim.kind === "held") {
+          early = { kind: "held", why: "held", retryInMs: deferDelay(claim.remainingMs) };
+        } else {
+          resumeFrom = claim.checkpoint;
+          checkpoints = {
+            save: (state) => store.setCheckpoint(key, holder, state),
+            clear: () => Promise.resolve(),
+          };
+          if (claim.takeover) this.log.info({ jobId: id }, "took over an expired claim");
+        }
+      }
+      if (session && !early) {
+        const fromSession = new SessionCheckpoints(session, id);
+        if ((message.deliveryCount ?? 0) > 0) resumeFrom = await fromSession.load();
+        checkpoints = fromSession;
+      }
+    } catch (error) {
+      if (store) await store.release(key, holder).catch(() => {}); // best effort: the lease expires anyway
+      this.log.warn({ err: error, jobId: id }, "the job ledger is unavailable; deferring the message");
+      early = { kind: "held", why: "unavailable", retryInMs: UNAVAILABLE_RETRY_MS };
+    }
+    entry.pending -= 1;
+    if (early) {
+      this.runtime.leave(id, entry);
+      return early;
+    }
+    const job: RunningJob = new RunningJob({
+      key,
+      holder,
+      store,
+      checkpoints,
+      resumeFrom,
+      settings: { ...settings, stallTimeoutMs: this.policy.stallTimeoutMs },
+      controller: delivery.controller,
+      event: delivery.event,
+      events: this.events,
+      log: this.log,
+      onAbort: (reason: JobAbortError) =>
+        observer.jobAborted({ ...delivery.event, jobId: id, code: reason.code }),
+      onEnd: () => this.runtime.leave(id, entry, job),
+    });
+    entry.jobs.add(job);
+    if (entry.cancelled) job.cancel(entry.cancelled.reason);
+    return { kind: "run", job };
+  }
+
+  private cancelledBeforeStart(event: DeliveryEvent, id: string, cancellation: Cancellation): Admission {
+    this.runtime.config.observer.jobSkipped({ ...event, jobId: id, why: "cancelled" });
+    const handler = `${this.binding.key}/${event.subject ?? ""}`;
+    const description = describe(handler, event.attempt, {
+      class: "CancelledError",
+      code: "Cancelled",
+      message: `cancelled before it started: ${cancellation.reason}`,
+    });
+    if (this.events.enabled) {
+      this.events.emit("JobDeadLettered", {
+        jobId: id,
+        topic: event.topic,
+        subscription: event.subscription,
+        subject: event.subject ?? "",
+        messageId: event.messageId,
+        attempt: event.attempt,
+        at: new Date().toISOString(),
+        reason: "Cancelled",
+        description,
+      });
+    }
+    return {
+      kind: "skip",
+      why: "cancelled",
+      settlement: { kind: "deadLetter", reason: "Cancelled", description },
+    };
+  }
+}
