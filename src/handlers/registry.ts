@@ -10,6 +10,7 @@
  */
 import type { Logger } from "pino";
 import type { Published, PublishOptions } from "../publisher/index.js";
+import type { JobContext } from "../worker/jobs/job.js";
 import type {
   IsSessionSubscription,
   PayloadOf,
@@ -52,7 +53,11 @@ export type ContextPublish<T extends TopologyShape> = <K extends TopicName<T>, S
   options?: PublishOptions,
 ) => Promise<Published>;
 
-export interface HandlerContext<T extends TopologyShape = TopologyShape> {
+/**
+ * `idempotencyKey`, `resumeFrom`, `heartbeat(progress?)` and `checkpoint(state)` come from the job
+ * runtime (src/worker/jobs/job.ts, docs/reliability.md).
+ */
+export interface HandlerContext<T extends TopologyShape = TopologyShape> extends JobContext {
   /** Message-scoped: every line carries topic, subscription, message id and attempt. */
   readonly log: Logger;
   readonly topic: string;
@@ -60,7 +65,10 @@ export interface HandlerContext<T extends TopologyShape = TopologyShape> {
   readonly message: MessageMetadata;
   /** 1-based: this is the handler's n-th try for this message (retries and redeliveries count). */
   readonly attempt: number;
-  /** Aborts when the worker stops waiting for this handler (drain timeout; later: lock lost). */
+  /**
+   * Aborts when the worker stops waiting for this handler; `signal.reason.code` says why:
+   * `Stalled`, `LockLost`, `Cancelled` or `DrainTimeout` (src/worker/jobs/abort.ts).
+   */
   readonly signal: AbortSignal;
   readonly publish: ContextPublish<T>;
 }

@@ -57,6 +57,10 @@ export interface WorkerPolicy {
   readonly sessionIdleTimeoutMs: number;
   /** On shutdown, in-flight handlers get this long before their signal aborts. */
   readonly drainTimeoutMs: number;
+  /** A handler that heartbeated and then stays silent this long is stalled (issue 4). */
+  readonly stallTimeoutMs: number;
+  /** Publish JobStarted/JobProgress/JobSucceeded/JobFailed/JobDeadLettered on `job-events`. */
+  readonly jobEvents: boolean;
 }
 
 export const DEFAULT_POLICY: WorkerPolicy = {
@@ -66,6 +70,8 @@ export const DEFAULT_POLICY: WorkerPolicy = {
   maxConcurrentSessions: 8,
   sessionIdleTimeoutMs: 250,
   drainTimeoutMs: 25_000,
+  stallTimeoutMs: 60_000,
+  jobEvents: false,
 };
 
 /** The broker-side settings of a subscription (what Config.json or the admin API declares). */
@@ -186,6 +192,8 @@ export function resolvePolicy(
     maxConcurrentSessions: p.maxConcurrentSessions ?? defaults.maxConcurrentSessions,
     sessionIdleTimeoutMs: p.sessionIdleTimeoutMs ?? defaults.sessionIdleTimeoutMs,
     drainTimeoutMs: p.drainTimeoutMs ?? defaults.drainTimeoutMs,
+    stallTimeoutMs: p.stallTimeoutMs ?? defaults.stallTimeoutMs,
+    jobEvents: p.jobEvents ?? defaults.jobEvents,
   };
 }
 

@@ -7,6 +7,8 @@ import { z } from "zod";
 import type { SubscriptionDefinition, TopologyShape, WorkerPolicy } from "../topics/dsl.js";
 import { resolvePolicy, subscriptionKeys } from "../topics/dsl.js";
 import { ConfigError } from "./errors.js";
+import type { LedgerChoice } from "./ledger/index.js";
+import { DEFAULT_OUTCOME_TTL_MS } from "./ledger/types.js";
 
 export type ServiceBusConnection =
   | { readonly kind: "connectionString"; readonly connectionString: string }
@@ -47,6 +49,18 @@ export interface WorkerConfig {
     readonly timeoutMs: number;
     readonly maxRetries: number;
     readonly retryDelayMs: number;
+  };
+  /** Idempotency ledger and long jobs (issue 4, docs/reliability.md). */
+  readonly jobs: {
+    readonly ledger: LedgerChoice;
+    /** A claim's lease; renewed every third of it while the handler runs. */
+    readonly leaseMs: number;
+    /** How long a recorded outcome (and a cancellation) is kept. */
+    readonly outcomeTtlMs: number;
+    /** At most one `JobProgress` per job per this interval. */
+    readonly progressIntervalMs: number;
+    /** Test-only fault injection (`SBW_FAULT`); never set in production. */
+    readonly fault: "exit-before-complete" | undefined;
   };
   /** Settings of the reference domain's handlers. */
   readonly reference: {
@@ -122,6 +136,14 @@ const schema = z.object({
   SBW_OUTBOX_DIR: z.string().min(1).optional(),
   SBW_REPORTS_DIR: z.string().min(1).optional(),
   SBW_REPORT_CHUNK_DELAY_MS: ms(),
+  SBW_LEDGER: z.enum(["redis", "memory", "off"], "expected redis, memory or off").optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, "expected redis://host:port or rediss://...").optional(),
+  SBW_LEDGER_PREFIX: z.string().regex(/^[^{}\s]+$/, "expected a key prefix without spaces, { or }").optional(),
+  SBW_LEDGER_LEASE_MS: positive(),
+  SBW_LEDGER_TTL_MS: positive(),
+  SBW_STALL_TIMEOUT_MS: positive(),
+  SBW_PROGRESS_INTERVAL_MS: ms(),
+  SBW_FAULT: z.enum(["exit-before-complete"], "expected exit-before-complete (test only)").optional(),
 });
 
 /** The keys this module reads (for docs and `sbworker run --help`). */
@@ -138,7 +160,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? "(environment)");
         const value = input[key];
-        const shown = key === "SERVICEBUS_CONNECTION_STRING" ? "(hidden)" : JSON.stringify(value);
+        const shown = key === "SERVICEBUS_CONNECTION_STRING" || key === "REDIS_URL" ? "(hidden)" : JSON.stringify(value);
         return `${key}: ${issue.message}, got ${shown}`;
       }),
     );
@@ -156,6 +178,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
       `SBW_RETRY_MAX_DELAY_MS: expected at least SBW_RETRY_BASE_DELAY_MS (${base}), got ${max}`,
     ]);
   }
+  const ledgerKind = e.SBW_LEDGER ?? (e.REDIS_URL ? "redis" : "memory");
+  if (ledgerKind === "redis" && !e.REDIS_URL) {
+    throw new ConfigError(["REDIS_URL: expected a Redis URL with SBW_LEDGER=redis, got nothing"]);
+  }
+  const ledger: LedgerChoice =
+    ledgerKind === "redis"
+      ? { kind: "redis", url: e.REDIS_URL!, prefix: e.SBW_LEDGER_PREFIX ?? "sbw:ledger:" }
+      : { kind: ledgerKind };
   const connection: ServiceBusConnection | undefined = e.SERVICEBUS_CONNECTION_STRING
     ? { kind: "connectionString", connectionString: e.SERVICEBUS_CONNECTION_STRING }
     : e.SERVICEBUS_NAMESPACE
@@ -178,6 +208,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
         sessionIdleTimeoutMs: e.SBW_SESSION_IDLE_TIMEOUT_MS,
         drainTimeoutMs: e.SBW_DRAIN_TIMEOUT_MS,
         maxAttempts: e.SBW_MAX_ATTEMPTS,
+        stallTimeoutMs: e.SBW_STALL_TIMEOUT_MS,
       }),
       backoff: defined({ baseMs: base, maxMs: max }),
     },
@@ -193,6 +224,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
       timeoutMs: e.SBW_SERVICEBUS_TIMEOUT_MS ?? 60_000,
       maxRetries: e.SBW_SERVICEBUS_MAX_RETRIES ?? 3,
       retryDelayMs: e.SBW_SERVICEBUS_RETRY_DELAY_MS ?? 1_000,
+    },
+    jobs: {
+      ledger,
+      leaseMs: e.SBW_LEDGER_LEASE_MS ?? 30_000,
+      outcomeTtlMs: e.SBW_LEDGER_TTL_MS ?? DEFAULT_OUTCOME_TTL_MS,
+      progressIntervalMs: e.SBW_PROGRESS_INTERVAL_MS ?? 1_000,
+      fault: e.SBW_FAULT,
     },
     reference: {
       outboxDir: e.SBW_OUTBOX_DIR,
@@ -252,6 +290,8 @@ export function selectSubscriptions(
         maxConcurrentSessions: o.maxConcurrentSessions ?? policy.maxConcurrentSessions,
         sessionIdleTimeoutMs: o.sessionIdleTimeoutMs ?? policy.sessionIdleTimeoutMs,
         drainTimeoutMs: o.drainTimeoutMs ?? policy.drainTimeoutMs,
+        stallTimeoutMs: o.stallTimeoutMs ?? policy.stallTimeoutMs,
+        jobEvents: policy.jobEvents,
       },
     };
   });

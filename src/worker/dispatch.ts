@@ -15,6 +15,7 @@ import type {
 import type { Publisher } from "../publisher/index.js";
 import type { AnyTopicDefinition } from "../topics/dsl.js";
 import type { SubscriptionBinding } from "./config.js";
+import type { JobContext } from "./jobs/job.js";
 import type { Outcome } from "./policy.js";
 import { messageIdText, PROPERTY } from "./properties.js";
 
@@ -33,6 +34,17 @@ export interface DispatchInput {
   /** Aborted when the worker stops waiting for this handler. */
   readonly signal: AbortSignal;
   readonly session?: SessionAccess<unknown>;
+  /** Heartbeat, checkpoint and resume (./jobs/job.ts); a no-op job when absent. */
+  readonly job?: JobContext;
+}
+
+function noJob(messageId: string): JobContext {
+  return {
+    idempotencyKey: messageId,
+    resumeFrom: undefined,
+    heartbeat: () => {},
+    checkpoint: () => Promise.reject(new Error("checkpoints are not available here")),
+  };
 }
 
 export function metadataOf(message: ServiceBusReceivedMessage): MessageMetadata {
@@ -73,7 +85,7 @@ function runUntilAborted(
 ): Promise<Outcome> {
   const { signal } = ctx;
   return new Promise<Outcome>((resolve) => {
-    const onAbort = (): void => resolve({ kind: "interrupted" });
+    const onAbort = (): void => resolve({ kind: "interrupted", reason: signal.reason });
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
     let running: Promise<void>;
@@ -85,7 +97,8 @@ function runUntilAborted(
     running.then(
       () => resolve({ kind: "success" }),
       // A handler that fails *because* it was aborted was interrupted, not failed: no retry copy.
-      (error: unknown) => resolve(signal.aborted ? { kind: "interrupted" } : { kind: "failed", error }),
+      (error: unknown) =>
+        resolve(signal.aborted ? { kind: "interrupted", reason: signal.reason } : { kind: "failed", error }),
     );
     void running.finally(() => signal.removeEventListener("abort", onAbort)).catch(() => {});
   });
@@ -131,6 +144,7 @@ export async function dispatch(target: DispatchTarget, input: DispatchInput): Pr
         },
       }),
     ...(input.session ? { session: input.session } : {}),
+    ...(input.job ?? noJob(metadata.messageId)),
   };
   return runUntilAborted(handler, parsed.data, ctx);
 }

@@ -16,6 +16,8 @@ export interface LockRenewalOptions {
   readonly renew: () => Promise<Date | undefined>;
   /** Stop renewing after this long (Infinity: as long as the lock is held). */
   readonly maxRenewalMs: number;
+  /** Asked before each renewal; false stops renewing for good (heartbeat gating, ./jobs/job.ts). */
+  readonly shouldRenew?: () => boolean;
   readonly onRenewed?: () => void;
   readonly onLost?: (error: unknown) => void;
   /** A renewal failed for another reason (reported once per failure). */
@@ -59,6 +61,10 @@ export function startLockRenewal(options: LockRenewalOptions): LockRenewal {
   const renewOnce = async (): Promise<void> => {
     timer = undefined;
     if (stopped) return;
+    if (options.shouldRenew && !options.shouldRenew()) {
+      stopped = true; // a stalled or over-budget handler: let the lock run out
+      return;
+    }
     try {
       await options.renew();
       if (stopped) return;

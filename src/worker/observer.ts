@@ -3,6 +3,7 @@
  * metrics) and for tests, which await these events instead of sleeping. Hooks must be cheap and
  * must not throw; a throwing hook is logged and ignored.
  */
+import type { JobObserver } from "./jobs/runtime.js";
 import type { Settlement } from "./policy.js";
 
 export interface DeliveryEvent {
@@ -15,7 +16,8 @@ export interface DeliveryEvent {
   readonly deliveryCount: number;
 }
 
-export interface WorkerObserver {
+/** Also `jobSkipped` and `jobAborted` (./jobs/runtime.ts): the idempotency ledger's counts. */
+export interface WorkerObserver extends JobObserver {
   /** A handler is about to run (once per attempt, in-place session retries included). */
   handlerStarted?(event: DeliveryEvent): void;
   /** The settlement was carried out (for `retry`: the copy is scheduled, or the wait began). */
@@ -69,5 +71,7 @@ export function combineObservers(
     sessionAccepted: call("sessionAccepted"),
     sessionReleased: call("sessionReleased"),
     receiveError: call("receiveError"),
+    jobSkipped: call("jobSkipped"),
+    jobAborted: call("jobAborted"),
   };
 }

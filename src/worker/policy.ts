@@ -12,6 +12,8 @@
  * | any other error, attempt < max| retry after backoff(attempt) (full jitter, capped)     |
  * | any other error, attempt >= max| deadLetter `MaxAttemptsExceeded`                      |
  * | interrupted by the drain      | abandon (redelivered at once to another worker)        |
+ * | interrupted: Stalled, LockLost| abandon (a lost lock is not settled at all: consumers) |
+ * | interrupted: Cancelled        | deadLetter `Cancelled`                                 |
  */
 import type { BackoffOptions } from "./backoff.js";
 import { backoffDelay } from "./backoff.js";
@@ -22,7 +24,8 @@ export type Outcome =
   | { readonly kind: "invalidBody"; readonly detail: string }
   | { readonly kind: "noHandler"; readonly subject: string | undefined }
   | { readonly kind: "failed"; readonly error: unknown }
-  | { readonly kind: "interrupted" };
+  /** `ctx.signal` aborted; `reason` is its reason (src/worker/jobs/abort.ts). */
+  | { readonly kind: "interrupted"; readonly reason?: unknown };
 
 export type Settlement =
   | { readonly kind: "complete" }
@@ -73,6 +76,13 @@ export function decideSettlement(input: SettlementInput): Settlement {
     case "success":
       return { kind: "complete" };
     case "interrupted":
+      if ((outcome.reason as { code?: unknown } | undefined)?.code === "Cancelled") {
+        return {
+          kind: "deadLetter",
+          reason: "Cancelled",
+          description: describe(handler, attempt, errorSummary(outcome.reason)),
+        };
+      }
       return { kind: "abandon" };
     case "invalidBody":
       return {

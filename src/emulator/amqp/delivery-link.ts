@@ -12,7 +12,7 @@ import { isBrokerError, Condition } from "../broker/errors.js";
 import type { StoredMessage } from "../broker/message.js";
 import { encodeForDelivery } from "../broker/message.js";
 import { lockTokenToDeliveryTag } from "./guid.js";
-import { message, rhea } from "./rhea.js";
+import { message } from "./rhea.js";
 import type { AmqpErrorInfo, RheaDelivery, RheaLink } from "./rhea.js";
 
 const EMPTY_TAG = Buffer.alloc(0);
@@ -46,10 +46,10 @@ export class DeliveryLink implements DeliveryTarget {
   }
 
   deliver(m: StoredMessage, lockToken: string | undefined): void {
-    const extra: Record<string, unknown> = {};
-    if (lockToken !== undefined) extra["x-opt-locked-until"] = new Date(m.lockedUntil);
-    if (m.state === "deferred") extra["x-opt-message-state"] = rhea.types.wrap_int(1);
-    const bytes = encodeForDelivery(m, extra);
+    const bytes = encodeForDelivery(m, {
+      lockedUntil: lockToken !== undefined ? m.lockedUntil : undefined,
+      state: m.state === "deferred" ? 1 : undefined,
+    });
     const tag = lockToken !== undefined ? lockTokenToDeliveryTag(lockToken) : EMPTY_TAG;
     const delivery = this.link.send(bytes, tag, 0);
     delivery.sbwLockToken = lockToken;
@@ -76,7 +76,11 @@ export class DeliveryLink implements DeliveryTarget {
     }
   }
 
-  private settleLocked(delivery: RheaDelivery, token: string, kind: "accepted" | "released" | "modified" | "rejected"): void {
+  private settleLocked(
+    delivery: RheaDelivery,
+    token: string,
+    kind: "accepted" | "released" | "modified" | "rejected",
+  ): void {
     const state = delivery.remote_state as Record<string, unknown> | undefined;
     try {
       switch (kind) {

@@ -85,10 +85,7 @@ export function handleManagement(ns: Namespace, target: Resolved, req: Managemen
       const messages = found.map((m) => {
         const entry: Record<string, unknown> = {
           message: types.wrap_binary(
-            encodeForDelivery(m, {
-              "x-opt-locked-until": new Date(m.lockedUntil),
-              "x-opt-message-state": types.wrap_int(STATE_CODE.deferred),
-            }),
+            encodeForDelivery(m, { lockedUntil: m.lockedUntil, state: STATE_CODE.deferred }),
           ),
         };
         if (!deleteNow && m.lockToken) entry["lock-token"] = types.wrap_uuid(uuidToRfcBytes(m.lockToken));
@@ -199,10 +196,11 @@ function addressOf(target: Resolved): string {
 }
 
 function peekBytes(m: StoredMessage): Buffer {
-  const extra: Record<string, unknown> = { "x-opt-message-state": types.wrap_int(STATE_CODE[m.state]) };
-  if (m.scheduledAt !== undefined) extra["x-opt-scheduled-enqueue-time"] = new Date(m.scheduledAt);
-  if (m.lockToken !== undefined) extra["x-opt-locked-until"] = new Date(m.lockedUntil);
-  return encodeForDelivery(m, extra);
+  return encodeForDelivery(m, {
+    state: STATE_CODE[m.state],
+    scheduledAt: m.scheduledAt,
+    lockedUntil: m.lockToken !== undefined ? m.lockedUntil : undefined,
+  });
 }
 
 function sessionIdOf(b: Record<string, unknown>): string {

@@ -92,8 +92,12 @@ export class AmqpServer {
       const onError = (error: NodeJS.ErrnoException): void => {
         reject(
           error.code === "EADDRINUSE"
-            ? new Error(
-                `port ${port} on ${host} is already in use; choose another with --port (0 picks a free one)`,
+            ? Object.assign(
+                new Error(
+                  `port ${port} on ${host} is already in use; choose another with --port (0 picks a free one)`,
+                  { cause: error },
+                ),
+                { code: "EADDRINUSE" },
               )
             : error,
         );

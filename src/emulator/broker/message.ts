@@ -7,6 +7,10 @@
 import type { AmqpHeader, AmqpMessage } from "../amqp/rhea.js";
 import { message as amqpMessage, types } from "../amqp/rhea.js";
 import { ownBuffer } from "./slab.js";
+import { encodeDeliveryFast, stampMessageId } from "./fast-codec.js";
+import type { DeliveryExtras } from "./fast-codec.js";
+
+const EMPTY_PROPERTIES = Buffer.from([0x00, 0x53, 0x73, 0x45]);
 
 export type MessageState = "active" | "deferred" | "scheduled";
 
@@ -109,6 +113,9 @@ export function bareFromEncoded(
       return stampedId ? encodeBare(decoded, into) : bareSections(raw, into);
     if (s.code >= 0x73) {
       if (!stampedId) return into.copy([raw.subarray(at)]);
+      const props = s.code === 0x73 ? raw.subarray(at, s.end) : EMPTY_PROPERTIES;
+      const stamped = stampMessageId(props, String(decoded.message_id));
+      if (stamped !== undefined) return into.copy([stamped, raw.subarray(s.code === 0x73 ? s.end : at)]);
       const w = new types.Writer();
       w.write(amqpProperties(decoded).described());
       return into.copy([w.toBuffer(), raw.subarray(s.code === 0x73 ? s.end : at)]);
@@ -143,7 +150,11 @@ function wrapAnnotationValue(key: string, value: unknown): unknown {
 }
 
 /** Builds the bytes sent to a receiver: fresh header and annotations, then the stored sections. */
-export function encodeForDelivery(m: StoredMessage, extra: Record<string, unknown>): Buffer {
+export function encodeForDelivery(m: StoredMessage, extras: DeliveryExtras): Buffer {
+  const x: DeliveryExtras = { ...extras, deadLetterSource: m.deadLetterSource };
+  if (m.annotations === undefined)
+    return encodeDeliveryFast(m.header, m.deliveryCount, m.seq, m.enqueuedAt, x, m.rest);
+  // Client annotations (partition key, scheduled time, custom ones): the generic writer.
   const writer = new types.Writer();
   const h = m.header;
   const header = [
@@ -155,11 +166,14 @@ export function encodeForDelivery(m: StoredMessage, extra: Record<string, unknow
   ].map((v) => (v === null ? types.wrap(null) : v));
   writer.write(types.described_nc(types.wrap_ulong(SECTION.header), types.wrap_list(header)));
   const annotations: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(m.annotations ?? {})) annotations[k] = wrapAnnotationValue(k, v);
+  for (const [k, v] of Object.entries(m.annotations)) annotations[k] = wrapAnnotationValue(k, v);
   annotations["x-opt-sequence-number"] = types.wrap_long(m.seq);
   annotations["x-opt-enqueued-time"] = types.wrap_timestamp(m.enqueuedAt);
-  if (m.deadLetterSource !== undefined) annotations["x-opt-deadletter-source"] = m.deadLetterSource;
-  for (const [k, v] of Object.entries(extra)) annotations[k] = wrapAnnotationValue(k, v);
+  if (x.deadLetterSource !== undefined) annotations["x-opt-deadletter-source"] = x.deadLetterSource;
+  if (x.lockedUntil !== undefined) annotations["x-opt-locked-until"] = types.wrap_timestamp(x.lockedUntil);
+  if (x.state !== undefined) annotations["x-opt-message-state"] = types.wrap_int(x.state);
+  if (x.scheduledAt !== undefined)
+    annotations["x-opt-scheduled-enqueue-time"] = types.wrap_timestamp(x.scheduledAt);
   writer.write(
     types.described_nc(types.wrap_ulong(SECTION.messageAnnotations), types.wrap_symbolic_map(annotations)),
   );

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { decideSettlement, type Outcome, type Settlement } from "../../../src/worker/policy.js";
-import { InvalidTransitionError, PermanentError, TransientError } from "../../../src/worker/errors.js";
+import {
+  DrainTimeoutError,
+  InvalidTransitionError,
+  PermanentError,
+  TransientError,
+} from "../../../src/worker/errors.js";
+import { CancelledError, LockLostError, StalledError } from "../../../src/worker/jobs/abort.js";
 
 const policy = { maxAttempts: 3, backoff: { baseMs: 100, maxMs: 1_000 } };
 const handler = "orders/audit/OrderPlaced";
@@ -115,6 +121,31 @@ const table: readonly Row[] = [
     outcome: { kind: "interrupted" },
     attempt: 3,
     expected: "abandon",
+  },
+  {
+    name: "abandons a stalled handler (it is retried)",
+    outcome: { kind: "interrupted", reason: new StalledError(61_000) },
+    attempt: 1,
+    expected: "abandon",
+  },
+  {
+    name: "abandons after a lost claim",
+    outcome: { kind: "interrupted", reason: new LockLostError("claim") },
+    attempt: 1,
+    expected: "abandon",
+  },
+  {
+    name: "abandons on the drain timeout",
+    outcome: { kind: "interrupted", reason: new DrainTimeoutError() },
+    attempt: 1,
+    expected: "abandon",
+  },
+  {
+    name: "dead-letters a cancelled job as Cancelled",
+    outcome: { kind: "interrupted", reason: new CancelledError("user asked") },
+    attempt: 1,
+    expected: "deadLetter",
+    reason: "Cancelled",
   },
 ];
 
