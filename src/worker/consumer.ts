@@ -32,6 +32,9 @@ import { DrainTimeoutError } from "./errors.js";
 import type { LockRenewal } from "./lockRenewal.js";
 import { startLockRenewal } from "./lockRenewal.js";
 import type { WorkerObserver } from "./observer.js";
+import { LockLostError } from "./jobs/abort.js";
+import { deferByCopy, settleSkipped } from "./jobs/defer.js";
+import type { SubscriptionJobs } from "./jobs/runtime.js";
 import { decideSettlement } from "./policy.js";
 import { attemptOf, messageIdText } from "./properties.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
@@ -44,6 +47,8 @@ export interface ConsumerOptions {
   readonly observer: Required<WorkerObserver>;
   readonly maxLockRenewalMs: number;
   readonly livenessTimeoutMs: number;
+  /** Ledger admission, heartbeats, checkpoints (./jobs/runtime.ts). */
+  readonly jobs: SubscriptionJobs;
   readonly random?: () => number;
 }
 
@@ -111,22 +116,41 @@ export class SubscriptionConsumer implements ReceiveLoop {
       // Arrived while the drain was stopping intake: hand it straight back.
       if (this.draining) return await settle(this.settleDeps(), delivery, { kind: "abandon" });
 
+      // Idempotency ledger: done → complete unrun; cancelled → dead-letter; held → wait copy.
+      const admission = await this.options.jobs.admit(message, delivery);
+      if (admission.kind === "skip") return await settleSkipped(this.settleDeps(), delivery, admission);
+      if (admission.kind === "held") {
+        target.log.info(
+          { messageId: delivery.event.messageId, why: admission.why },
+          "job held by another worker; deferred",
+        );
+        return await deferByCopy(this.settleDeps(), delivery, admission.retryInMs);
+      }
+      const job = admission.job;
       renewal = startLockRenewal({
         lockedUntil: () => message.lockedUntilUtc,
         renew: () => this.receiver!.renewMessageLock(message),
-        maxRenewalMs: this.options.maxLockRenewalMs,
+        // Heartbeat-gated: the job stops it (stall, or maxLockRenewal for a silent handler).
+        maxRenewalMs: Number.POSITIVE_INFINITY,
+        shouldRenew: job.shouldRenewLock,
         onRenewed: () =>
           observer.lockRenewed({ subscription: this.key, lock: "message", id: delivery.event.messageId }),
-        onLost: () => {
+        onLost: (error) => {
           observer.lockLost({ subscription: this.key, lock: "message", id: delivery.event.messageId });
-          delivery.controller.abort(new Error("message lock lost"));
+          job.abort(new LockLostError("message", { cause: error }));
         },
         onError: (error) =>
           target.log.warn({ err: error, messageId: delivery.event.messageId }, "lock renewal failed"),
       });
 
+      job.start();
       observer.handlerStarted(delivery.event);
-      const outcome = await dispatch(target, { message, attempt, signal: delivery.controller.signal });
+      const outcome = await dispatch(target, {
+        message,
+        attempt,
+        signal: delivery.controller.signal,
+        job: job.context,
+      });
       const settlement = decideSettlement({
         outcome,
         attempt,
@@ -138,7 +162,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
         // The broker has already taken the message back; settling would fail. Leave it.
         target.log.warn({ messageId: delivery.event.messageId }, "lock lost during handler; not settling");
         delivery.settled = true;
-        return;
+        return await job.finish(outcome, undefined);
       }
       if (outcome.kind === "failed") {
         target.log.warn(
@@ -146,6 +170,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
           "handler failed",
         );
       }
+      await job.finish(outcome, settlement); // a success is recorded before `complete` is sent
       await settle(this.settleDeps(), delivery, settlement);
     } finally {
       renewal?.stop();

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { PROPERTY, retryCopy } from "../properties.js";
+import type { Settlement } from "../policy.js";
 import type { Delivery, SettleDeps } from "../settle.js";
 import { settle } from "../settle.js";
 
@@ -46,4 +47,19 @@ export async function deferByCopy(deps: SettleDeps, delivery: Delivery, delayMs:
     deps.log.warn({ err: error, messageId: event.messageId }, "completing a deferred message failed");
     deps.observer.settleFailed({ ...event, error });
   }
+}
+
+/** A delivery the ledger says not to run: its key is done (complete) or cancelled (dead-letter). */
+export async function settleSkipped(
+  deps: SettleDeps,
+  delivery: Delivery,
+  skip: { readonly why: "done" | "cancelled"; readonly settlement: Settlement },
+): Promise<void> {
+  deps.log.info(
+    { messageId: delivery.event.messageId, attempt: delivery.event.attempt },
+    skip.why === "done"
+      ? "job already done; completed without running"
+      : "job cancelled before it started; dead-lettering",
+  );
+  await settle(deps, delivery, skip.settlement);
 }

@@ -112,7 +112,7 @@ describe("schedule ticks", () => {
       const start = at(`${day}T00:00:00Z`) - 12 * 3_600_000;
       const end = start + 36 * 3_600_000;
       const reference = ticksBetween(trigger, start, end);
-      for (let from = start; from < end; from += 7 * 60_000) {
+      for (let from = start; from < end; from += 13 * 60_000) {
         const seen = ticksBetween(trigger, from, end);
         assert.deepEqual(
           iso(seen),
