@@ -6,6 +6,7 @@
 import type { Incoming, Namespace } from "../broker/namespace.js";
 import { BrokerError, Condition } from "../broker/errors.js";
 import { toAmqpError } from "./delivery-link.js";
+import { batchParts, decodeHead } from "../broker/message.js";
 import { message as amqp } from "./rhea.js";
 import type { AmqpMessage, RheaContext } from "./rhea.js";
 
@@ -28,6 +29,26 @@ function unpack(ctx: RheaContext, maxSize: number): Incoming[] {
   }
   const raw = ctx.message as Buffer;
   if (raw.length > maxSize) throw sizeExceeded(raw.length, maxSize);
+  const parts = batchParts(raw) ?? envelopeParts(raw);
+  return parts.map((part) => {
+    try {
+      // Only the head is decoded: the body travels as bytes, and a copy that a rule action
+      // edits is decoded in full where that happens (see Namespace.fanOut).
+      const head = decodeHead(part);
+      return head !== undefined
+        ? { decoded: head, raw: part, partial: true }
+        : { decoded: amqp.decode(part), raw: part };
+    } catch (error) {
+      throw new BrokerError(
+        Condition.decodeError,
+        `A message in the batch could not be decoded: ${String(error)}`,
+      );
+    }
+  });
+}
+
+/** The generic path for envelopes in an unusual layout. */
+function envelopeParts(raw: Buffer): Buffer[] {
   let envelope: AmqpMessage;
   try {
     envelope = amqp.decode(raw);
@@ -36,21 +57,14 @@ function unpack(ctx: RheaContext, maxSize: number): Incoming[] {
   }
   const body = envelope.body as { content?: unknown; multiple?: boolean } | undefined;
   const parts = body?.multiple
-    ? (body.content as Buffer[])
+    ? (body.content as unknown[])
     : body?.content !== undefined
-      ? [body.content as Buffer]
+      ? [body.content]
       : [];
   return parts.map((part) => {
     if (!Buffer.isBuffer(part))
       throw new BrokerError(Condition.decodeError, "A batch section is not binary data.");
-    try {
-      return { decoded: amqp.decode(part), raw: part };
-    } catch (error) {
-      throw new BrokerError(
-        Condition.decodeError,
-        `A message in the batch could not be decoded: ${String(error)}`,
-      );
-    }
+    return part;
   });
 }
 

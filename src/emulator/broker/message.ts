@@ -8,6 +8,7 @@ import type { AmqpHeader, AmqpMessage } from "../amqp/rhea.js";
 import { message as amqpMessage, types } from "../amqp/rhea.js";
 import { ownBuffer } from "./slab.js";
 import { encodeDeliveryFast, stampMessageId } from "./fast-codec.js";
+import { decodeHeadFast } from "./head-decoder.js";
 import type { DeliveryExtras } from "./fast-codec.js";
 
 const EMPTY_PROPERTIES = Buffer.from([0x00, 0x53, 0x73, 0x45]);
@@ -69,7 +70,7 @@ export function bareSections(encoded: Buffer, into: BufferCopier = ownBuffer): B
 }
 
 /** Where a section that starts at `at` ends, from its constructor alone; undefined if unusual. */
-function skipSection(buf: Buffer, at: number): { code: number; end: number } | undefined {
+export function skipSection(buf: Buffer, at: number): { code: number; end: number } | undefined {
   if (buf[at] !== 0x00 || buf[at + 1] !== 0x53) return undefined; // described, small-ulong descriptor
   const code = buf[at + 2]!;
   const p = at + 4;
@@ -92,6 +93,37 @@ function skipSection(buf: Buffer, at: number): { code: number; end: number } | u
     default:
       return undefined;
   }
+}
+
+/**
+ * Decodes header, annotations, properties and application properties, not the body: what
+ * routing, filters and bookkeeping read. Undefined when the layout is unusual (decode fully).
+ */
+export function decodeHead(raw: Buffer): AmqpMessage | undefined {
+  let at = 0;
+  while (at < raw.length) {
+    const s = skipSection(raw, at);
+    if (s === undefined || s.end > raw.length) return undefined;
+    if (s.code > 0x74) break;
+    at = s.end;
+  }
+  return decodeHeadFast(raw, at) ?? amqpMessage.decode(raw.subarray(0, at));
+}
+
+/** The data sections of a batch envelope, without decoding the envelope. */
+export function batchParts(raw: Buffer): Buffer[] | undefined {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at < raw.length) {
+    const s = skipSection(raw, at);
+    if (s === undefined || s.end > raw.length) return undefined;
+    if (s.code === 0x75) {
+      const c = raw[at + 3];
+      parts.push(raw.subarray(at + (c === 0xa0 ? 5 : 8), s.end));
+    }
+    at = s.end;
+  }
+  return parts;
 }
 
 /**

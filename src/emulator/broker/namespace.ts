@@ -65,12 +65,14 @@ export type Resolved =
 
 /** An incoming message: decoded, and the encoded bytes when the client sent them in a batch. */
 export interface Incoming {
-  readonly decoded: AmqpMessage;
+  decoded: AmqpMessage;
   readonly raw: Buffer | undefined;
   /** The bare sections, encoded once and reused for every copy. */
   bare?: Buffer | undefined;
   /** The broker assigned the MessageId (the client sent none). */
   stampedId?: boolean;
+  /** `decoded` holds the head only (no body); `raw` has the whole message. */
+  partial?: boolean;
 }
 
 function bareOf(m: Incoming, slabs: SlabAllocator): Buffer {
@@ -340,6 +342,12 @@ export class Namespace {
 
   private fanOut(topic: Topic, m: Incoming, seq: number, now: number, hops: number): void {
     for (const sub of topic.subscriptions.values()) {
+      if (m.partial === true && m.raw !== undefined && sub.rules.some((r) => r.action !== undefined)) {
+        // A rule action writes a new copy from the decoded form, so it needs the body too.
+        const full = decodeBare(m.raw);
+        m.decoded = { ...full, ...m.decoded, body: full.body };
+        m.partial = false;
+      }
       const copies = admit(sub.rules, m.decoded, seq, now);
       for (const decoded of copies) {
         const incoming: Incoming = decoded === m.decoded ? m : { decoded, raw: undefined };

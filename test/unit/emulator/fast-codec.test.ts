@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import rhea from "rhea";
 import { encodeDeliveryFast, stampMessageId } from "../../../src/emulator/broker/fast-codec.js";
-import { bareSections } from "../../../src/emulator/broker/message.js";
+import { bareSections, decodeHead } from "../../../src/emulator/broker/message.js";
 
 type Decoded = Record<string, unknown> & { message_annotations?: Record<string, unknown> };
 const decode = (b: Buffer): Decoded => rhea.message.decode(b);
@@ -69,5 +69,42 @@ describe("emulator fast codec", () => {
     assert.equal(decode(stampMessageId(Buffer.from([0x00, 0x53, 0x73, 0x45]), "id")!).message_id, "id");
     const withId = bareSections(rhea.message.encode({ message_id: "keep", body: "x" }));
     assert.equal(stampMessageId(withId, "other"), undefined);
+  });
+});
+
+describe("emulator head decoder", () => {
+  it("decodes header, annotations, properties and application properties as rhea does", () => {
+    const full = {
+      ttl: 60_000,
+      durable: true,
+      priority: 4,
+      message_id: "m-1",
+      to: "there",
+      subject: "OrderPlaced",
+      reply_to: "back",
+      correlation_id: "c-1",
+      content_type: "application/json",
+      group_id: "session-7",
+      reply_to_group_id: "rs",
+      message_annotations: {
+        "x-opt-partition-key": "pk",
+        "x-opt-scheduled-enqueue-time": new Date(1_700_000_000_000),
+      },
+      application_properties: {
+        s: "x",
+        n: 42,
+        neg: -5,
+        f: 1.5,
+        b: false,
+        big: 2 ** 40,
+        when: new Date(1_700_000_000_123),
+      },
+      body: rhea.message.data_section(Buffer.from("payload")),
+    };
+    const encoded = rhea.message.encode(full);
+    const ours = decodeHead(encoded)!;
+    const theirs = decode(encoded);
+    delete theirs.body;
+    assert.deepEqual({ ...ours }, { ...theirs });
   });
 });
