@@ -4,7 +4,9 @@
  * ScaledObject with one `azure-servicebus` trigger per subscription.
  *
  * The keys are typed by the topology: a subscription that does not exist does not compile, and a
- * unit test checks that every subscription of the topology belongs to exactly one group.
+ * unit test checks that every subscription the worker has a handler for (the built-in
+ * `job-control/cancel` included) belongs to exactly one group. Subscriptions without a worker
+ * handler (`job-events/status`, read by foreground services) belong to none.
  */
 import type { Topology } from "../topics/index.js";
 
@@ -33,7 +35,10 @@ export interface ConsumerGroup {
   readonly name: string;
   readonly description: string;
   readonly subscriptions: readonly SubscriptionKey[];
-  /** Topics its handlers publish follow-up messages to (Data Sender role, see docs/azure.md). */
+  /**
+   * Topics its handlers publish follow-up messages or job events to (Data Sender, docs/azure.md).
+   * The topics of its plain subscriptions need Data Sender too (retry copies): see `senderTopics`.
+   */
   readonly publishesTo: readonly TopicKey[];
   readonly replicas: ReplicaRange;
   readonly resources: ContainerResources;
@@ -49,9 +54,9 @@ export const CONSUMER_GROUPS: readonly ConsumerGroup[] = [
     resources: { cpuRequest: "250m", memoryRequest: "256Mi", memoryLimitMi: 512 },
   },
   {
-    name: "audit-email",
-    description: "light, unordered work: the order audit trail and outgoing e-mail",
-    subscriptions: ["orders/audit", "notifications/email"],
+    name: "general",
+    description: "light, unordered work: the order audit trail, outgoing e-mail and job cancellations",
+    subscriptions: ["orders/audit", "notifications/email", "job-control/cancel"],
     publishesTo: [],
     replicas: { min: 1, max: 8 },
     resources: { cpuRequest: "100m", memoryRequest: "192Mi", memoryLimitMi: 384 },
@@ -60,7 +65,7 @@ export const CONSUMER_GROUPS: readonly ConsumerGroup[] = [
     name: "reports-generate",
     description: "long CSV report jobs; scales to zero when there is nothing to build",
     subscriptions: ["reports/generate"],
-    publishesTo: ["notifications"],
+    publishesTo: ["notifications", "job-events"],
     replicas: { min: 0, max: 4 },
     resources: { cpuRequest: "500m", memoryRequest: "512Mi", memoryLimitMi: 1024 },
   },
@@ -70,4 +75,10 @@ export const CONSUMER_GROUPS: readonly ConsumerGroup[] = [
 export function splitKey(key: SubscriptionKey): { readonly topic: TopicKey; readonly subscription: string } {
   const [topic, subscription] = key.split("/") as [TopicKey, string];
   return { topic, subscription };
+}
+
+/** Every topic a group's pods send to: follow-ups, job events, and retry copies on its own topics. */
+export function senderTopics(group: ConsumerGroup, isSession: (key: SubscriptionKey) => boolean): TopicKey[] {
+  const own = group.subscriptions.filter((k) => !isSession(k)).map((k) => splitKey(k).topic);
+  return [...new Set([...group.publishesTo, ...own])];
 }

@@ -3,11 +3,19 @@
  * `publish(topic, subject, payload)` and the handler registry (src/handlers), and generates the
  * emulator's Config.json (`sbworker topology emulator-config`).
  */
+import { jobControl } from "./job-control.js";
+import { jobEvents } from "./job-events.js";
 import { notifications } from "./notifications.js";
 import { orders } from "./orders.js";
 import { reports } from "./reports.js";
 
-export const topology = { orders, notifications, reports } as const;
+export const topology = {
+  orders,
+  notifications,
+  reports,
+  "job-events": jobEvents,
+  "job-control": jobControl,
+} as const;
 export type Topology = typeof topology;
 
 export * from "./dsl.js";

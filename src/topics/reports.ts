@@ -21,7 +21,14 @@ export const reports = defineTopic({
       subjects: ["ReportRequested"],
       maxDeliveryCount: 5,
       lockDurationMs: 5 * 60_000,
-      policy: { concurrency: 2, maxAttempts: 3, drainTimeoutMs: 25_000 },
+      // A long job: it heartbeats per chunk (stalled after 30 s of silence) and reports progress.
+      policy: {
+        concurrency: 2,
+        maxAttempts: 3,
+        drainTimeoutMs: 25_000,
+        stallTimeoutMs: 30_000,
+        jobEvents: true,
+      },
     },
   },
 });

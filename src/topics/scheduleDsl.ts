@@ -192,7 +192,8 @@ export function defineSchedule<
     throw new TypeError(`schedule ${name}: topic ${spec.topic} has no subject "${spec.subject}"`);
   if (spec.subscription !== undefined) {
     const sub = topic.subscriptions[spec.subscription];
-    if (!sub) throw new TypeError(`schedule ${name}: unknown subscription "${spec.topic}/${spec.subscription}"`);
+    if (!sub)
+      throw new TypeError(`schedule ${name}: unknown subscription "${spec.topic}/${spec.subscription}"`);
     if (sub.subjects && !sub.subjects.includes(spec.subject)) {
       throw new TypeError(
         `schedule ${name}: subscription ${spec.topic}/${spec.subscription} does not admit "${spec.subject}"`,

@@ -32,6 +32,7 @@ import { DrainTimeoutError } from "./errors.js";
 import type { LockRenewal } from "./lockRenewal.js";
 import { startLockRenewal } from "./lockRenewal.js";
 import type { WorkerObserver } from "./observer.js";
+import { ATTR, EVENT } from "../telemetry/attributes.js";
 import { LockLostError } from "./jobs/abort.js";
 import { deferByCopy, settleSkipped } from "./jobs/defer.js";
 import type { SubscriptionJobs } from "./jobs/runtime.js";
@@ -108,6 +109,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
       attempt,
       deliveryCount: message.deliveryCount ?? 0,
     });
+    delivery.trace = target.tracing?.start(message, delivery.event);
     let renewal: LockRenewal | undefined;
     this.connected = true;
     this.failingSince = undefined;
@@ -120,6 +122,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
       const admission = await this.options.jobs.admit(message, delivery);
       if (admission.kind === "skip") return await settleSkipped(this.settleDeps(), delivery, admission);
       if (admission.kind === "held") {
+        delivery.trace?.event(EVENT.ledgerHeld, { [ATTR.ledgerWhy]: admission.why });
         target.log.info(
           { messageId: delivery.event.messageId, why: admission.why },
           "job held by another worker; deferred",
@@ -133,9 +136,12 @@ export class SubscriptionConsumer implements ReceiveLoop {
         // Heartbeat-gated: the job stops it (stall, or maxLockRenewal for a silent handler).
         maxRenewalMs: Number.POSITIVE_INFINITY,
         shouldRenew: job.shouldRenewLock,
-        onRenewed: () =>
-          observer.lockRenewed({ subscription: this.key, lock: "message", id: delivery.event.messageId }),
+        onRenewed: () => {
+          delivery.trace?.event(EVENT.lockRenewed, { [ATTR.lock]: "message" });
+          observer.lockRenewed({ subscription: this.key, lock: "message", id: delivery.event.messageId });
+        },
         onLost: (error) => {
+          delivery.trace?.event(EVENT.lockLost, { [ATTR.lock]: "message" });
           observer.lockLost({ subscription: this.key, lock: "message", id: delivery.event.messageId });
           job.abort(new LockLostError("message", { cause: error }));
         },
@@ -145,11 +151,18 @@ export class SubscriptionConsumer implements ReceiveLoop {
 
       job.start();
       observer.handlerStarted(delivery.event);
+      const handlerStartedAt = Date.now();
       const outcome = await dispatch(target, {
         message,
         attempt,
         signal: delivery.controller.signal,
         job: job.context,
+        ...(delivery.trace ? { trace: delivery.trace } : {}),
+      });
+      observer.handlerFinished({
+        ...delivery.event,
+        outcome: outcome.kind,
+        durationMs: Date.now() - handlerStartedAt,
       });
       const settlement = decideSettlement({
         outcome,
@@ -174,6 +187,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
       await settle(this.settleDeps(), delivery, settlement);
     } finally {
       renewal?.stop();
+      delivery.trace?.end();
       this.inFlight.delete(delivery);
       if (this.inFlight.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }

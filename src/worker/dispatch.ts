@@ -13,6 +13,7 @@ import type {
   SessionAccess,
 } from "../handlers/registry.js";
 import type { Publisher } from "../publisher/index.js";
+import type { DeliveryTrace, WorkerTracing } from "../telemetry/tracing.js";
 import type { AnyTopicDefinition } from "../topics/dsl.js";
 import type { SubscriptionBinding } from "./config.js";
 import type { JobContext } from "./jobs/job.js";
@@ -26,6 +27,8 @@ export interface DispatchTarget {
   readonly registry: HandlerRegistry;
   readonly publisher: Publisher<Readonly<Record<string, AnyTopicDefinition>>>;
   readonly log: Logger;
+  /** Creates each attempt's CONSUMER span (src/telemetry/tracing.ts); absent: no spans. */
+  readonly tracing?: WorkerTracing;
 }
 
 export interface DispatchInput {
@@ -36,6 +39,8 @@ export interface DispatchInput {
   readonly session?: SessionAccess<unknown>;
   /** Heartbeat, checkpoint and resume (./jobs/job.ts); a no-op job when absent. */
   readonly job?: JobContext;
+  /** The attempt's CONSUMER span: the handler runs inside it and its outcome is recorded on it. */
+  readonly trace?: DeliveryTrace;
 }
 
 function noJob(messageId: string): JobContext {
@@ -105,6 +110,14 @@ function runUntilAborted(
 }
 
 export async function dispatch(target: DispatchTarget, input: DispatchInput): Promise<Outcome> {
+  const { trace } = input;
+  if (!trace) return dispatchInSpan(target, input);
+  const outcome = await trace.run(() => dispatchInSpan(target, input));
+  trace.handled(outcome);
+  return outcome;
+}
+
+async function dispatchInSpan(target: DispatchTarget, input: DispatchInput): Promise<Outcome> {
   const { binding, topic, registry } = target;
   const { message, attempt, signal } = input;
   const subject = message.subject;

@@ -4,7 +4,7 @@
  * must not throw; a throwing hook is logged and ignored.
  */
 import type { JobObserver } from "./jobs/runtime.js";
-import type { Settlement } from "./policy.js";
+import type { Outcome, Settlement } from "./policy.js";
 
 export interface DeliveryEvent {
   readonly topic: string;
@@ -14,12 +14,18 @@ export interface DeliveryEvent {
   readonly subject: string | undefined;
   readonly attempt: number;
   readonly deliveryCount: number;
+  /** When the broker enqueued the message (time-in-queue metric); the same Date for every attempt. */
+  readonly enqueuedTimeUtc?: Date;
 }
 
 /** Also `jobSkipped` and `jobAborted` (./jobs/runtime.ts): the idempotency ledger's counts. */
 export interface WorkerObserver extends JobObserver {
   /** A handler is about to run (once per attempt, in-place session retries included). */
   handlerStarted?(event: DeliveryEvent): void;
+  /** The handler returned, threw or was interrupted (once per `handlerStarted`). */
+  handlerFinished?(
+    event: DeliveryEvent & { readonly outcome: Outcome["kind"]; readonly durationMs: number },
+  ): void;
   /** The settlement was carried out (for `retry`: the copy is scheduled, or the wait began). */
   settled?(event: DeliveryEvent & { readonly settlement: Settlement; readonly durationMs: number }): void;
   /** Settling failed; the lock is left to expire and the broker redelivers. */
@@ -34,7 +40,12 @@ export interface WorkerObserver extends JobObserver {
     readonly lock: "message" | "session";
     readonly id: string;
   }): void;
-  sessionAccepted?(event: { readonly subscription: string; readonly sessionId: string }): void;
+  sessionAccepted?(event: {
+    readonly subscription: string;
+    readonly sessionId: string;
+    /** How long the accept that got this session waited. */
+    readonly acquireMs?: number;
+  }): void;
   sessionReleased?(event: {
     readonly subscription: string;
     readonly sessionId: string;
@@ -64,6 +75,7 @@ export function combineObservers(
     };
   return {
     handlerStarted: call("handlerStarted"),
+    handlerFinished: call("handlerFinished"),
     settled: call("settled"),
     settleFailed: call("settleFailed"),
     lockRenewed: call("lockRenewed"),

@@ -36,6 +36,11 @@ import type { WorkerObserver } from "./observer.js";
 import { decideSettlement } from "./policy.js";
 import { attemptOf, messageIdText } from "./properties.js";
 import { sessionAccess } from "./sessionState.js";
+import { LockLostError } from "./jobs/abort.js";
+import type { RunningJob } from "./jobs/job.js";
+import type { SubscriptionJobs } from "./jobs/runtime.js";
+import { admitInSession } from "./jobs/sessionAdmission.js";
+import { SessionCheckpoints } from "./jobs/sessionCheckpoint.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
 import type { Delivery } from "./settle.js";
 import { newDelivery, settle } from "./settle.js";
@@ -43,6 +48,8 @@ import { newDelivery, settle } from "./settle.js";
 export interface SessionConsumerOptions {
   readonly client: ServiceBusClient;
   readonly target: DispatchTarget;
+  /** Ledger admission, heartbeats, checkpoints (./jobs/runtime.ts). */
+  readonly jobs: SubscriptionJobs;
   readonly observer: Required<WorkerObserver>;
   readonly livenessTimeoutMs: number;
   /** How long an accept may long-poll (the SDK's operation timeout); bounds the liveness check. */
@@ -57,6 +64,8 @@ interface HeldSession {
   readonly sessionId: string;
   readonly renewal: LockRenewal;
   current: Delivery | undefined;
+  /** The running job of `current` (ledger claim, heartbeats, checkpoints). */
+  job: RunningJob | undefined;
 }
 
 interface Slot {
@@ -180,6 +189,7 @@ export class SessionConsumer implements ReceiveLoop {
       receiver,
       sessionId,
       current: undefined,
+      job: undefined,
       renewal: startLockRenewal({
         lockedUntil: () => receiver.sessionLockedUntilUtc,
         renew: () => receiver.renewSessionLock(),
@@ -187,7 +197,9 @@ export class SessionConsumer implements ReceiveLoop {
         onRenewed: () => observer.lockRenewed({ subscription: this.key, lock: "session", id: sessionId }),
         onLost: (error) => {
           observer.lockLost({ subscription: this.key, lock: "session", id: sessionId });
-          session.current?.controller.abort(error);
+          const lost = new LockLostError("session", { cause: error });
+          if (session.job) session.job.abort(lost);
+          else session.current?.controller.abort(lost);
         },
         onError: (error) => target.log.warn({ err: error, sessionId }, "session lock renewal failed"),
       }),
@@ -250,16 +262,36 @@ export class SessionConsumer implements ReceiveLoop {
     });
     session.current = delivery;
     slot.busy = true;
-    const access = sessionAccess(session.receiver, target.binding.definition.sessionState);
     try {
       for (let attempt = first; ; attempt += 1) {
         delivery.event = { ...delivery.event, attempt };
+        // Each attempt claims the key (an in-place retry released it) and may resume a checkpoint.
+        const job = await admitInSession({
+          jobs: this.options.jobs,
+          deps,
+          message,
+          delivery,
+          retry: attempt > first,
+          lost: session.renewal.lost,
+          wait: async (ms) => {
+            this.enter(slot, "backoff");
+            const waited = await this.pause(ms, session.renewal.lost);
+            this.enter(slot, "handling");
+            return waited;
+          },
+        });
+        if (!job) return;
+        session.job = job;
+        const checkpoint = job.checkpoints instanceof SessionCheckpoints ? job.checkpoints : undefined;
+        const access = sessionAccess(session.receiver, target.binding.definition.sessionState, checkpoint);
+        job.start();
         observer.handlerStarted(delivery.event);
         const outcome = await dispatch(target, {
           message,
           attempt,
           signal: delivery.controller.signal,
           session: access,
+          job: job.context,
         });
         if (session.renewal.lost.aborted) {
           // The broker has released the session; it redelivers this message to whoever takes it next.
@@ -268,7 +300,7 @@ export class SessionConsumer implements ReceiveLoop {
             "session lock lost during handler",
           );
           delivery.settled = true;
-          return;
+          return await job.finish(outcome, undefined);
         }
         if (outcome.kind === "failed") {
           target.log.warn(
@@ -283,6 +315,7 @@ export class SessionConsumer implements ReceiveLoop {
           policy: target.binding.policy,
           ...(this.options.random ? { random: this.options.random } : {}),
         });
+        await job.finish(outcome, settlement); // a success is recorded before `complete` is sent
         if (settlement.kind !== "retry") return await settle(deps, delivery, settlement);
 
         observer.settled({ ...delivery.event, settlement, durationMs: Date.now() - delivery.startedAt });
@@ -298,6 +331,7 @@ export class SessionConsumer implements ReceiveLoop {
       }
     } finally {
       session.current = undefined;
+      session.job = undefined;
       slot.busy = false;
       if (!this.slots.some((s) => s.busy)) for (const wake of this.idleWaiters.splice(0)) wake();
     }

@@ -6,10 +6,16 @@ import type { ServiceBusSessionReceiver } from "@azure/service-bus";
 import type { z } from "zod";
 import type { SessionAccess } from "../handlers/registry.js";
 import { PermanentError } from "./errors.js";
+import { join, split, type CheckpointEnvelope } from "./jobs/sessionCheckpoint.js";
 
+/**
+ * `checkpoint`: the running job's checkpoint, kept beside the handler's state under a reserved
+ * property that `getState` hides and `setState` carries along (./jobs/sessionCheckpoint.ts).
+ */
 export function sessionAccess(
   receiver: ServiceBusSessionReceiver,
   schema: z.ZodType | undefined,
+  checkpoint?: { readonly current: CheckpointEnvelope | undefined },
 ): SessionAccess<unknown> {
   return {
     id: receiver.sessionId,
@@ -21,7 +27,8 @@ export function sessionAccess(
         if (raw.length === 0) return undefined;
         value = JSON.parse(raw.toString("utf8"));
       }
-      if (value === null) return undefined;
+      value = split(value).state;
+      if (value === null || value === undefined) return undefined;
       if (!schema) return value;
       const parsed = schema.safeParse(value);
       if (!parsed.success) {
@@ -34,7 +41,8 @@ export function sessionAccess(
     },
     setState: async (state) => {
       if (state !== undefined && schema) schema.parse(state);
-      await receiver.setSessionState(state === undefined ? null : state);
+      const stored = join(state, checkpoint?.current);
+      await receiver.setSessionState(stored === undefined ? null : stored);
     },
   };
 }

@@ -8,6 +8,7 @@
  */
 import type { ServiceBusReceivedMessage, ServiceBusReceiver, ServiceBusSender } from "@azure/service-bus";
 import type { Logger } from "pino";
+import type { DeliveryTrace } from "../telemetry/tracing.js";
 import { isLockLost } from "./lockRenewal.js";
 import type { DeliveryEvent, WorkerObserver } from "./observer.js";
 import type { Settlement } from "./policy.js";
@@ -21,6 +22,8 @@ export interface Delivery {
   readonly controller: AbortController;
   readonly startedAt: number;
   settled: boolean;
+  /** The CONSUMER span of the current attempt (src/telemetry/tracing.ts), when tracing is wired. */
+  trace?: DeliveryTrace;
 }
 
 export interface SettleDeps {
@@ -32,7 +35,13 @@ export interface SettleDeps {
 }
 
 export function newDelivery(message: ServiceBusReceivedMessage, event: DeliveryEvent): Delivery {
-  return { message, event, controller: new AbortController(), startedAt: Date.now(), settled: false };
+  return {
+    message,
+    event: { ...event, enqueuedTimeUtc: message.enqueuedTimeUtc },
+    controller: new AbortController(),
+    startedAt: Date.now(),
+    settled: false,
+  };
 }
 
 export async function settle(deps: SettleDeps, delivery: Delivery, decision: Settlement): Promise<void> {
@@ -41,6 +50,7 @@ export async function settle(deps: SettleDeps, delivery: Delivery, decision: Set
   const { receiver, log, observer } = deps;
   const { message, event } = delivery;
   let settlement = decision;
+  const settling = delivery.trace?.startSettle();
   try {
     switch (settlement.kind) {
       case "complete":
@@ -78,8 +88,10 @@ export async function settle(deps: SettleDeps, delivery: Delivery, decision: Set
         break;
       }
     }
+    settling?.end(settlement);
     observer.settled({ ...event, settlement, durationMs: Date.now() - delivery.startedAt });
   } catch (error) {
+    settling?.end(settlement, error);
     log[isLockLost(error) ? "warn" : "error"](
       { err: error, messageId: event.messageId, settlement: settlement.kind },
       "settlement failed; the lock will expire and the broker redelivers",

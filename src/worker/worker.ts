@@ -15,7 +15,7 @@
 import type { ServiceBusClient, ServiceBusClientOptions } from "@azure/service-bus";
 import type { Logger } from "pino";
 import type { HandlerRegistry } from "../handlers/registry.js";
-import { createPublisher } from "../publisher/index.js";
+import { createPublisher, type Publisher } from "../publisher/index.js";
 import type { TopologyShape } from "../topics/dsl.js";
 import { clientOptions, createServiceBusClient } from "./client.js";
 import type { SubscriptionBinding, WorkerConfig } from "./config.js";
@@ -29,6 +29,10 @@ import { combineObservers } from "./observer.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
 import { Resources } from "./resources.js";
 import { SessionConsumer } from "./sessionConsumer.js";
+import { withJobControl } from "./jobs/cancel.js";
+import { jobEventSender } from "./jobs/events.js";
+import type { JobRuntime } from "./jobs/runtime.js";
+import { openStore, startJobRuntime } from "./jobs/setup.js";
 
 export interface WorkerOptions<T extends TopologyShape> {
   readonly config: WorkerConfig;
@@ -83,12 +87,15 @@ function createSessionClient(
 }
 
 export async function startWorker<T extends TopologyShape>(options: WorkerOptions<T>): Promise<Worker> {
-  const { config, registry, logger } = options;
+  const { config, logger } = options;
   if (!config.connection) {
     throw new ConfigError([
       "SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE: expected one of them, got neither",
     ]);
   }
+  let jobs: JobRuntime | undefined;
+  // The built-in `job-control/cancel` handler (CancelJob), when the topology has that topic.
+  const registry = withJobControl(options.registry, () => jobs);
   const bindings = selectSubscriptions(registry.topology, registry.subscriptions(), config);
   const log = logger.child({ component: "worker" });
   const observer = combineObservers([loggingObserver(log), ...(options.observers ?? [])], (hook, error) =>
@@ -133,6 +140,12 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
       );
       log.info({ port: http.port, host: http.host }, "health server listening");
     }
+    const store = resources.add("ledger store", await openStore(config, log), (s) => s?.close());
+    const runtime = resources.add("job runtime", await startJobRuntime(config, store, log, observer), (r) =>
+      r.close(),
+    );
+    jobs = runtime;
+    const sendEvent = jobEventSender(publisher as Publisher<TopologyShape>, registry.topology);
     for (const binding of bindings) {
       const target = {
         binding,
@@ -146,6 +159,7 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
         target,
         observer,
         livenessTimeoutMs: config.livenessTimeoutMs,
+        jobs: runtime.forSubscription(binding, binding.policy, sendEvent, target.log),
         ...(options.random ? { random: options.random } : {}),
       };
       const loop: ReceiveLoop = binding.definition.requiresSession

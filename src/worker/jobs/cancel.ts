@@ -11,8 +11,10 @@ import type { JobRuntime } from "./runtime.js";
 
 const SUBSCRIPTION = "cancel";
 
-export function cancelJobHandler(runtime: JobRuntime): AnyHandler {
+export function cancelJobHandler(runtimeOf: () => JobRuntime | undefined): AnyHandler {
   return async (payload, ctx) => {
+    const runtime = runtimeOf();
+    if (!runtime) throw new Error("the job runtime is not running");
     const { jobId, reason } = CancelJob.parse(payload);
     const cancellation = { reason, requestedAt: Date.now() };
     if (runtime.store) {
@@ -31,7 +33,7 @@ export function cancelJobHandler(runtime: JobRuntime): AnyHandler {
  */
 export function withJobControl<T extends TopologyShape>(
   registry: HandlerRegistry<T>,
-  runtime: JobRuntime,
+  runtime: () => JobRuntime | undefined,
 ): HandlerRegistry<T> {
   const topic = registry.topology[JOB_CONTROL_KEY];
   if (!topic?.subscriptions[SUBSCRIPTION] || !topic.messages.CancelJob) return registry;

@@ -5,6 +5,9 @@
  * flight. A failed send is logged once and dropped: events are informational.
  */
 import type { Logger } from "pino";
+import type { Publisher } from "../../publisher/index.js";
+import type { TopologyShape } from "../../topics/dsl.js";
+import { JOB_EVENTS_KEY } from "../../topics/job-events.js";
 
 export type JobEventSubject = "JobStarted" | "JobProgress" | "JobSucceeded" | "JobFailed" | "JobDeadLettered";
 
@@ -39,3 +42,12 @@ export const noJobEvents: JobEventSink = {
   emit: () => {},
   flush: () => Promise.resolve(),
 };
+
+/** Sends job events with the worker's publisher, when the topology has a `job-events` topic. */
+export function jobEventSender(
+  publisher: Publisher<TopologyShape>,
+  topology: TopologyShape,
+): SendEvent | undefined {
+  if (!topology[JOB_EVENTS_KEY]) return undefined;
+  return (subject, payload) => publisher.publish(JOB_EVENTS_KEY, subject, payload);
+}

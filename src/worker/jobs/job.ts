@@ -77,7 +77,6 @@ export class RunningJob {
   private leaseTimer: NodeJS.Timeout | undefined;
   private renewing = false;
   private ended = false;
-  private checkpointed = false;
   private readonly now: () => number;
   readonly context: JobContext;
 
@@ -90,6 +89,11 @@ export class RunningJob {
       heartbeat: (progress) => this.heartbeat(progress),
       checkpoint: (state) => this.checkpoint(state),
     };
+  }
+
+  /** Where this job's checkpoints go (session subscriptions: a `SessionCheckpoints`). */
+  get checkpoints(): CheckpointBackend | undefined {
+    return this.o.checkpoints;
   }
 
   get signal(): AbortSignal {
@@ -175,7 +179,6 @@ export class RunningJob {
       this.abort(lost);
       throw lost;
     }
-    this.checkpointed = true;
   }
 
   private async renewLease(): Promise<void> {
@@ -224,7 +227,7 @@ export class RunningJob {
     const { store, key, holder, settings, log } = this.o;
     if (outcome.kind === "success" && settlement?.kind === "complete") {
       try {
-        if (this.checkpointed) await this.o.checkpoints?.clear();
+        await this.o.checkpoints?.clear();
         await store?.complete(
           key,
           holder,

@@ -149,13 +149,16 @@ export class SubscriptionJobs {
   ) {}
 
   /**
-   * Claims the delivery's key. `session`: the session receiver, for checkpoints in session state
-   * (read only on a redelivery: a first delivery cannot have one).
+   * Claims the delivery's key. `session`: the session receiver, for checkpoints in session state;
+   * `load` says whether one may exist (a redelivery or an in-place retry; a first try has none).
    */
   async admit(
     message: ServiceBusReceivedMessage,
     delivery: { readonly event: DeliveryEvent; readonly controller: AbortController },
-    session?: ConstructorParameters<typeof SessionCheckpoints>[0],
+    session?: {
+      readonly receiver: ConstructorParameters<typeof SessionCheckpoints>[0];
+      readonly load: boolean;
+    },
   ): Promise<Admission> {
     const { store, settings, observer } = this.runtime.config;
     const id = idempotencyKeyOf(message);
@@ -185,8 +188,8 @@ export class SubscriptionJobs {
         }
       }
       if (session && !early) {
-        const fromSession = new SessionCheckpoints(session, id);
-        if ((message.deliveryCount ?? 0) > 0) resumeFrom = await fromSession.load();
+        const fromSession = new SessionCheckpoints(session.receiver, id);
+        if (session.load) resumeFrom = await fromSession.load();
         checkpoints = fromSession;
       }
     } catch (error) {

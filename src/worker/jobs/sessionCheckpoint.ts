@@ -78,7 +78,9 @@ export class SessionCheckpoints implements CheckpointBackend {
     return true;
   }
 
+  /** Removes this job's checkpoint (a no-op when it has none: nothing loaded or saved). */
   async clear(): Promise<void> {
+    if (!this.current) return;
     const { state, checkpoint } = split(decodeSessionState(await this.receiver.getSessionState()));
     this.current = undefined;
     if (checkpoint) await this.receiver.setSessionState(state === undefined ? null : state);

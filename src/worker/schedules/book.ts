@@ -25,6 +25,8 @@ export interface PodEntry {
 export interface ScheduledTick {
   readonly at: number;
   readonly fingerprint: string;
+  /** The topic entity it was scheduled on (a changed schedule may publish elsewhere). */
+  readonly entity: string;
   /** Broker sequence numbers (decimal strings: they are 64-bit). */
   readonly seqs: readonly string[];
 }
@@ -66,8 +68,8 @@ export interface ScheduleChange {
   readonly name: string;
   readonly from: string | null;
   readonly to: string | null;
-  /** Sequence numbers of ticks of other definitions that had not fired yet: cancel them. */
-  readonly cancel: readonly string[];
+  /** Ticks of other definitions that had not fired yet: cancel them. */
+  readonly cancel: readonly ScheduledTick[];
 }
 
 /** The live pod whose definitions are current (latest start; ties broken by id). */
@@ -112,7 +114,7 @@ export function reconcile(
       continue;
     }
     const stale = pending.filter((t) => t.fingerprint !== desired);
-    changes.push({ name, from: state.fingerprint, to: desired, cancel: stale.flatMap((t) => t.seqs) });
+    changes.push({ name, from: state.fingerprint, to: desired, cancel: stale });
     schedules[name] = {
       fingerprint: desired,
       since: now,
@@ -128,7 +130,7 @@ export function recordScheduled(
   book: Book,
   name: string,
   fingerprint: string,
-  scheduled: readonly { readonly at: number; readonly seqs: readonly string[] }[],
+  scheduled: readonly { readonly at: number; readonly entity: string; readonly seqs: readonly string[] }[],
   through: number,
 ): Book {
   const state = book.schedules[name];
@@ -139,7 +141,7 @@ export function recordScheduled(
     const key = `${s.at}:${fingerprint}`;
     const old = ticks.get(key);
     const seqs = [...new Set([...(old?.seqs ?? []), ...s.seqs])];
-    ticks.set(key, { at: s.at, fingerprint, seqs });
+    ticks.set(key, { at: s.at, fingerprint, entity: s.entity, seqs });
   }
   const next: ScheduleState = {
     ...state,

@@ -30,7 +30,7 @@ function jobsTopology(name: string) {
       name,
       messages: { Job: z.object({ id: z.string() }) },
       subscriptions: {
-        work: { lockDurationMs: 2_000, policy: { maxAttempts: 3, concurrency: 1, stallTimeoutMs: 300 } },
+        work: { lockDurationMs: 5_000, policy: { maxAttempts: 3, concurrency: 1, stallTimeoutMs: 300 } },
       },
     }),
   } as const;
@@ -60,8 +60,8 @@ describe("jobs: heartbeats and lock loss (worker in process)", function () {
   afterEach(async () => {
     await worker?.close();
     worker = undefined;
-    await client.close();
-    await emulator.close();
+    await client?.close();
+    await emulator?.close();
   });
 
   async function run(
@@ -146,7 +146,7 @@ describe("jobs: heartbeats and lock loss (worker in process)", function () {
     );
     await send(uniqueName("lost"));
     await recorder.until(() => recorder.started.length === 1);
-    clock.advance(2_500); // the broker's lock runs out under the running handler
+    clock.advance(6_000); // the broker's lock runs out under the running handler
     await recorder.until(() => recorder.count("complete") === 1);
     assert.deepEqual(reasons.map(abortCode), ["LockLost"]);
     assert.deepEqual(

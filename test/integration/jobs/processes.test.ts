@@ -52,8 +52,8 @@ describe("jobs: effectively once across worker processes (Redis ledger)", functi
 
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));
-    await client.close();
-    await emulator.close();
+    await client?.close();
+    await emulator?.close();
     await rm(dir, { recursive: true, force: true });
     await deletePrefix(REDIS_URL, prefix);
   });
@@ -110,22 +110,26 @@ describe("jobs: effectively once across worker processes (Redis ledger)", functi
       SBW_SUBSCRIPTIONS: "reports/generate",
       SBW_REPORT_CHUNK_DELAY_MS: "100",
       SBW_LEDGER_LEASE_MS: "1500",
+      SBW_CONCURRENCY: "1", // one message each: the two copies go to different processes
     };
     const [a, b] = [spawnWorker(env), spawnWorker(env)];
     // A publisher that sent the same request twice (a retry after a timeout, a new MessageId).
     const key = { applicationProperties: { "idempotency-key": "report-twice" } };
     await requestReport("r-twice", 100, 10, { ...key, messageId: "first-send" });
     await requestReport("r-twice", 100, 10, { ...key, messageId: "second-send" });
-    await eventually(() => ready(a) + ready(b) === 1);
-    await eventually(() => {
-      const e = entity(emulator, "reports", "generate");
-      return e.active + e.locked + e.scheduled === 0;
-    }, 100);
-    assert.equal(ready(a) + ready(b), 1, "the handler ran once");
-    const skipped =
+    const skipped = (): number =>
       a.count(isMsg("job already done; completed without running")) +
       b.count(isMsg("job already done; completed without running"));
-    assert.equal(skipped, 1, "the second copy was completed without running");
+    await eventually(() => ready(a) + ready(b) === 1 && skipped() === 1, 100);
+    const deferred = (w: WorkerProcess): number => w.count(isMsg("job held by another worker; deferred"));
+    const [runner, other] = ready(a) === 1 ? [a, b] : [b, a];
+    assert.ok(deferred(other) >= 1, "the copy that reached the other process while the job ran waited");
+    assert.equal(ready(runner) + ready(other), 1, "the handler ran once");
+    assert.equal(skipped(), 1, "the second copy was completed without running");
+    await eventually(() => {
+      const e = entity(emulator, "reports", "generate");
+      return e.active + e.locked === 0;
+    }, 100);
     assert.equal(entity(emulator, "reports", "generate").deadLettered, 0);
     assert.equal(await readFile(join(dir, "r-twice.csv"), "utf8"), expectedReport("r-twice", 100, 10));
   });
@@ -150,18 +154,18 @@ describe("jobs: effectively once across worker processes (Redis ledger)", functi
   });
 
   it("takes over a dead worker's claim when its lease expires, and resumes the report from its checkpoint", async () => {
-    await setUp({ reportLockMs: 2_000 });
+    await setUp({ reportLockMs: 5_000 });
     const rows = 400;
     const chunk = 10;
     await requestReport("r-resume", rows, chunk);
-    const env = { SBW_SUBSCRIPTIONS: "reports/generate", SBW_LEDGER_LEASE_MS: "4000" };
+    const env = { SBW_SUBSCRIPTIONS: "reports/generate", SBW_LEDGER_LEASE_MS: "8000" };
     const first = spawnWorker({ ...env, SBW_REPORT_CHUNK_DELAY_MS: "100" });
     await first.waitFor(isMsg("report chunk written", (l) => l.chunk === 8));
     first.kill("SIGKILL");
     await first.exited;
 
     const second = spawnWorker(env);
-    // Its lock ran out after 2 s; the claim's lease (4 s) outlives it: the job waits, then is taken over.
+    // Its lock ran out after 5 s; the claim's lease (8 s) outlives it: the job waits, then is taken over.
     await second.waitFor(isMsg("job held by another worker; deferred"));
     await second.waitFor(isMsg("took over an expired claim"));
     const resumed = await second.waitFor(isMsg("report resumed"));

@@ -14,6 +14,7 @@ import { resolvePolicy, subscriptionKeys, type SubscriptionDefinition } from "..
 import { topology } from "../../../src/topics/index.js";
 import { createReferenceHandlers } from "../../../src/handlers/index.js";
 import { loadConfig, selectSubscriptions } from "../../../src/worker/config.js";
+import { withJobControl } from "../../../src/worker/jobs/cancel.js";
 
 const objects = manifests(BASE);
 const ofKind = <T>(kind: string): (T & Manifest)[] =>
@@ -23,6 +24,9 @@ const worker = (d: Deployment): Container => d.spec!.template.spec!.containers[0
 const env = (d: Deployment, name: string): string | undefined =>
   worker(d).env?.find((e) => e.name === name)?.value;
 const subscriptionsOf = (d: Deployment): string[] => (env(d, "SBW_SUBSCRIPTIONS") ?? "").split(",");
+/** What the worker consumes by default: the reference handlers plus the built-in cancel handler. */
+const workerSubscriptions = (): string[] =>
+  withJobControl(createReferenceHandlers({ cwd: "/tmp" }), () => undefined).subscriptions();
 const definition = (key: string): SubscriptionDefinition => {
   const [topic = "", sub = ""] = key.split("/");
   return topology[topic as keyof typeof topology].subscriptions[sub as never];
@@ -63,13 +67,17 @@ describe("deployment policy", () => {
       }
     });
 
-    it("consumes every subscription of the topology in exactly one group", () => {
+    it("consumes every subscription the worker has handlers for in exactly one group", () => {
       const consumed = deployments.flatMap(subscriptionsOf).sort();
-      assert.deepEqual(consumed, subscriptionKeys(topology).sort());
+      assert.deepEqual(consumed, workerSubscriptions().sort());
+      assert.ok(consumed.includes("job-control/cancel"), "the built-in cancel handler runs somewhere");
+      for (const key of subscriptionKeys(topology)) {
+        if (!consumed.includes(key)) assert.ok(!workerSubscriptions().includes(key), key);
+      }
     });
 
     it("sets SBW_SUBSCRIPTIONS that the worker's configuration accepts", () => {
-      const withHandlers = createReferenceHandlers({ cwd: "/tmp" }).subscriptions();
+      const withHandlers = workerSubscriptions();
       for (const d of deployments) {
         const config = loadConfig({
           SBW_SUBSCRIPTIONS: env(d, "SBW_SUBSCRIPTIONS"),

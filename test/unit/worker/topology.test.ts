@@ -33,6 +33,8 @@ describe("topology as code", () => {
         ["orders", ["fulfillment", "audit"]],
         ["notifications", ["email"]],
         ["reports", ["generate"]],
+        ["job-events", ["status"]],
+        ["job-control", ["cancel"]],
       ],
     );
     const orders = ns.Topics[0]!;

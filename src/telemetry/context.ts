@@ -1,0 +1,73 @@
+/**
+ * W3C trace context on a message's application properties.
+ *
+ * Publishing writes the active span's context as `traceparent` (and `tracestate` when there is
+ * one) and as `Diagnostic-Id`, the property the Azure SDKs read and write (its value is a W3C
+ * traceparent). A message that already carries a context (a replayed or copied message, or one a
+ * caller prepared) keeps it: nothing is overwritten.
+ *
+ * The worker reads `traceparent`, else `Diagnostic-Id`. A legacy hierarchical `Request-Id` style
+ * Diagnostic-Id (`|abc.1.`) is not a W3C value and is ignored.
+ *
+ * The W3C propagator is used directly rather than the global one, so the properties are the same
+ * whatever propagator the process registered (B3, Jaeger...).
+ */
+import type { Context, SpanContext, TextMapGetter, TextMapSetter } from "@opentelemetry/api";
+import { isSpanContextValid, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { PROPERTY } from "./attributes.js";
+
+type Properties = Record<string, unknown>;
+
+const w3c = new W3CTraceContextPropagator();
+
+const setter: TextMapSetter<Properties> = {
+  set(carrier, key, value) {
+    carrier[key] = value;
+  },
+};
+
+/** Reads one key; `traceparent` falls back to `Diagnostic-Id`. */
+const getter: TextMapGetter<Readonly<Properties>> = {
+  keys: (carrier) => Object.keys(carrier),
+  get(carrier, key) {
+    const value =
+      key === PROPERTY.traceparent
+        ? (carrier[PROPERTY.traceparent] ?? carrier[PROPERTY.diagnosticId])
+        : carrier[key];
+    return typeof value === "string" ? value : undefined;
+  },
+};
+
+/** True when the properties already carry a trace context. */
+export function hasTraceContext(properties: Readonly<Properties> | undefined): boolean {
+  if (!properties) return false;
+  return (
+    typeof properties[PROPERTY.traceparent] === "string" ||
+    typeof properties[PROPERTY.diagnosticId] === "string"
+  );
+}
+
+/**
+ * Returns `properties` with the context's span written as `traceparent`, `tracestate` and
+ * `Diagnostic-Id`; the same object, untouched, when a context is already present or `ctx` has no
+ * valid span. Never mutates its argument.
+ */
+export function injectTraceContext<P extends Properties>(properties: P | undefined, ctx: Context): P {
+  const base = (properties ?? {}) as P;
+  if (hasTraceContext(base)) return base;
+  const span = trace.getSpanContext(ctx);
+  if (!span || !isSpanContextValid(span)) return base;
+  const out: Properties = { ...base };
+  w3c.inject(ctx, out, setter);
+  const traceparent = out[PROPERTY.traceparent];
+  if (typeof traceparent === "string") out[PROPERTY.diagnosticId] = traceparent;
+  return out as P;
+}
+
+/** The remote span context a message carries (`traceparent`, else `Diagnostic-Id`), if any. */
+export function extractSpanContext(properties: Readonly<Properties> | undefined): SpanContext | undefined {
+  if (!properties || !hasTraceContext(properties)) return undefined;
+  const extracted = trace.getSpanContext(w3c.extract(ROOT_CONTEXT, properties, getter));
+  return extracted && isSpanContextValid(extracted) ? extracted : undefined;
+}

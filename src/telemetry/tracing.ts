@@ -1,0 +1,307 @@
+/**
+ * The spans sbworker creates (the trace model is drawn in docs/telemetry.md):
+ *
+ * - publisher: one PRODUCER span per `publish` (per topic group of a `publishBatch`), child of the
+ *   caller's active span; its context is what the message carries (./context.ts);
+ * - worker: one CONSUMER `process` span per handler attempt. By default it starts a trace of its
+ *   own and LINKS to the publisher's context (a job can run hours after the request, and a
+ *   request can fan out to many jobs); with `SBW_TRACE_PARENT_FROM_MESSAGE=true` it is PARENTED
+ *   to it, so request and job share one trace. It never inherits whatever context happens to be
+ *   active in the receive callback (an SDK client that also sends would otherwise parent it to an
+ *   unrelated span);
+ * - settlement: a CLIENT child span per broker settlement (`complete`, `abandon`, `dead_letter`),
+ *   with `messaging.servicebus.disposition_status`; retries, ledger hits, lock renewals and job
+ *   aborts are events on the process span.
+ *
+ * With no SDK registered the API hands out non-recording spans and all of this costs little.
+ */
+import type { Attributes, Context, Link, Span, SpanContext, Tracer } from "@opentelemetry/api";
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { ServiceBusReceivedMessage } from "@azure/service-bus";
+import type { DeliveryEvent } from "../worker/observer.js";
+import type { Outcome, Settlement } from "../worker/policy.js";
+import {
+  ATTR,
+  DISPOSITION,
+  EVENT,
+  OPERATION,
+  OPERATION_TYPE,
+  SPAN_NAME,
+  topicAttributes,
+  withDup,
+  type Disposition,
+} from "./attributes.js";
+import { extractSpanContext } from "./context.js";
+
+export const TRACER_NAME = "sbworker";
+
+export function sbworkerTracer(): Tracer {
+  return trace.getTracer(TRACER_NAME);
+}
+
+/** Error class or code for `error.type`. */
+export function errorType(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === "string" && code.length > 0 ? code : error.name;
+  }
+  return typeof error;
+}
+
+/** Marks a span failed with the error recorded as an exception event. */
+export function recordError(span: Span, error: unknown): void {
+  if (!span.isRecording()) return;
+  span.setAttribute(ATTR.errorType, errorType(error));
+  if (error instanceof Error) span.recordException(error);
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: error instanceof Error ? error.message : String(error),
+  });
+}
+
+// ---------------------------------------------------------------- publisher
+
+export interface PublishSpanInput {
+  readonly topic: string;
+  readonly messageCount: number;
+  /** Set for a single message. */
+  readonly messageId?: string;
+  readonly subject?: string;
+  readonly sessionId?: string;
+  readonly correlationId?: string;
+  readonly idempotencyKey?: string;
+  readonly scheduledAt?: Date;
+}
+
+export interface PublishTracingOptions {
+  readonly tracer?: Tracer;
+  /** Also emit the renamed attributes (`OTEL_SEMCONV_STABILITY_OPT_IN=messaging/dup`). */
+  readonly dup?: boolean;
+}
+
+/** Starts the PRODUCER span of one send (or schedule), as a child of `parent` (the active context). */
+export function startPublishSpan(
+  input: PublishSpanInput,
+  options: PublishTracingOptions = {},
+  parent: Context = context.active(),
+): { readonly span: Span; readonly context: Context } {
+  const operation = input.scheduledAt ? OPERATION.schedule : OPERATION.send;
+  const attributes: Attributes = {
+    ...topicAttributes(input.topic),
+    [ATTR.operationType]: OPERATION_TYPE.send,
+    [ATTR.operationName]: operation,
+    ...(input.messageCount > 1 ? { [ATTR.batchMessageCount]: input.messageCount } : {}),
+    ...(input.messageId !== undefined ? { [ATTR.messageId]: input.messageId } : {}),
+    ...(input.subject !== undefined ? { [ATTR.subject]: input.subject } : {}),
+    ...(input.sessionId !== undefined ? { [ATTR.sessionId]: input.sessionId } : {}),
+    ...(input.correlationId !== undefined ? { [ATTR.conversationId]: input.correlationId } : {}),
+    ...(input.idempotencyKey !== undefined ? { [ATTR.idempotencyKey]: input.idempotencyKey } : {}),
+    ...(input.scheduledAt ? { [ATTR.scheduledAt]: input.scheduledAt.toISOString() } : {}),
+  };
+  const span = (options.tracer ?? sbworkerTracer()).startSpan(
+    input.scheduledAt ? SPAN_NAME.schedule(input.topic) : SPAN_NAME.send(input.topic),
+    { kind: SpanKind.PRODUCER, attributes: options.dup ? withDup(attributes) : attributes },
+    parent,
+  );
+  return { span, context: trace.setSpan(parent, span) };
+}
+
+// ---------------------------------------------------------------- worker
+
+export interface WorkerTracingOptions {
+  /** Parent the process span to the publisher's span instead of linking it (`SBW_TRACE_PARENT_FROM_MESSAGE`). */
+  readonly parentFromMessage: boolean;
+  readonly dup?: boolean;
+  readonly tracer?: Tracer;
+}
+
+/** The settlement child span, ended once the broker answered. */
+export interface SettleTrace {
+  end(settlement: Settlement, error?: unknown): void;
+}
+
+/** The CONSUMER span of one handler attempt. */
+export interface DeliveryTrace {
+  readonly span: Span;
+  /** The context the handler runs in: its logs carry this span's ids, its publishes are children. */
+  readonly context: Context;
+  /** Runs `fn` with {@link context} active. */
+  run<T>(fn: () => T): T;
+  event(name: string, attributes?: Attributes): void;
+  /** The handler's outcome: status, `error.type`, exception. */
+  handled(outcome: Outcome): void;
+  /** A settlement the broker is about to hear. */
+  startSettle(): SettleTrace;
+  /** A session retry in place (no broker call: the lock is held through the backoff). */
+  retryInPlace(settlement: Extract<Settlement, { kind: "retry" }>): void;
+  /** Ends the span (idempotent). */
+  end(): void;
+}
+
+export interface WorkerTracing {
+  start(message: ServiceBusReceivedMessage, event: DeliveryEvent): DeliveryTrace;
+}
+
+/** The disposition the broker sees for a settlement (a retry schedules a copy, then completes). */
+export function dispositionOf(settlement: Settlement): Disposition {
+  switch (settlement.kind) {
+    case "complete":
+    case "retry":
+      return DISPOSITION.complete;
+    case "abandon":
+      return DISPOSITION.abandon;
+    case "deadLetter":
+      return DISPOSITION.deadLetter;
+  }
+}
+
+function settlementAttributes(settlement: Settlement): Attributes {
+  return {
+    [ATTR.settlement]: settlement.kind,
+    ...(settlement.kind === "deadLetter" ? { [ATTR.deadLetterReason]: settlement.reason } : {}),
+    ...(settlement.kind === "retry"
+      ? { [ATTR.retryDelayMs]: settlement.delayMs, [ATTR.nextAttempt]: settlement.nextAttempt }
+      : {}),
+  };
+}
+
+function outcomeError(outcome: Outcome): { type: string; error?: unknown; message: string } | undefined {
+  switch (outcome.kind) {
+    case "success":
+      return undefined;
+    case "failed":
+      return {
+        type: errorType(outcome.error),
+        error: outcome.error,
+        message: outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
+      };
+    case "invalidBody":
+      return { type: "SchemaValidationFailed", message: outcome.detail };
+    case "noHandler":
+      return { type: "NoHandler", message: `no handler for subject ${String(outcome.subject)}` };
+    case "interrupted":
+      return {
+        type: errorType(outcome.reason),
+        message: outcome.reason instanceof Error ? outcome.reason.message : "interrupted",
+      };
+  }
+}
+
+class SpanDeliveryTrace implements DeliveryTrace {
+  private ended = false;
+
+  constructor(
+    readonly span: Span,
+    readonly context: Context,
+    private readonly tracer: Tracer,
+    private readonly base: Attributes,
+    private readonly names: { topic: string; subscription: string },
+    private readonly dup: boolean,
+  ) {}
+
+  run<T>(fn: () => T): T {
+    return context.with(this.context, fn);
+  }
+
+  event(name: string, attributes?: Attributes): void {
+    if (this.span.isRecording()) this.span.addEvent(name, attributes);
+  }
+
+  handled(outcome: Outcome): void {
+    if (!this.span.isRecording()) return;
+    this.span.setAttribute(ATTR.outcome, outcome.kind);
+    const failure = outcomeError(outcome);
+    if (!failure) return;
+    this.span.setAttribute(ATTR.errorType, failure.type);
+    if (failure.error instanceof Error) this.span.recordException(failure.error);
+    this.span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+  }
+
+  startSettle(): SettleTrace {
+    if (!this.span.isRecording()) return { end: () => {} };
+    const started = Date.now();
+    return {
+      end: (settlement, error) => {
+        const disposition = dispositionOf(settlement);
+        const attributes: Attributes = {
+          ...this.base,
+          [ATTR.operationType]: OPERATION_TYPE.settle,
+          [ATTR.operationName]: disposition,
+          [ATTR.dispositionStatus]: disposition,
+          ...settlementAttributes(settlement),
+        };
+        const child = this.tracer.startSpan(
+          SPAN_NAME.settle(disposition, this.names.topic, this.names.subscription),
+          {
+            kind: SpanKind.CLIENT,
+            startTime: started,
+            attributes: this.dup ? withDup(attributes) : attributes,
+          },
+          this.context,
+        );
+        if (error !== undefined) recordError(child, error);
+        child.end();
+        this.span.setAttribute(ATTR.dispositionStatus, disposition);
+        if (settlement.kind === "retry")
+          this.event(EVENT.retryScheduled, settlementAttributes(settlement));
+      },
+    };
+  }
+
+  retryInPlace(settlement: Extract<Settlement, { kind: "retry" }>): void {
+    this.event(EVENT.retryInPlace, settlementAttributes(settlement));
+    if (this.span.isRecording()) this.span.setAttribute(ATTR.settlement, settlement.kind);
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.span.end();
+  }
+}
+
+export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracing {
+  const tracer = options.tracer ?? sbworkerTracer();
+  const dup = options.dup ?? false;
+  return {
+    start(message, event) {
+      const remote: SpanContext | undefined = extractSpanContext(message.applicationProperties);
+      const parent =
+        options.parentFromMessage && remote ? trace.setSpanContext(ROOT_CONTEXT, remote) : ROOT_CONTEXT;
+      const links: Link[] = remote ? [{ context: remote }] : [];
+      const base: Attributes = {
+        ...topicAttributes(event.topic),
+        [ATTR.subscriptionName]: event.subscription,
+        [ATTR.messageId]: event.messageId,
+      };
+      const enqueued = message.enqueuedTimeUtc?.getTime();
+      const attributes: Attributes = {
+        ...base,
+        [ATTR.operationType]: OPERATION_TYPE.process,
+        [ATTR.operationName]: OPERATION.process,
+        [ATTR.deliveryCount]: event.deliveryCount,
+        [ATTR.attempt]: event.attempt,
+        [ATTR.linkMode]: options.parentFromMessage ? "parent" : "link",
+        ...(enqueued !== undefined ? { [ATTR.enqueuedTime]: Math.floor(enqueued / 1000) } : {}),
+        ...(event.subject !== undefined ? { [ATTR.subject]: event.subject } : {}),
+        ...(event.sessionId !== undefined ? { [ATTR.sessionId]: event.sessionId } : {}),
+        ...(message.correlationId !== undefined
+          ? { [ATTR.conversationId]: String(message.correlationId) }
+          : {}),
+      };
+      const span = tracer.startSpan(
+        SPAN_NAME.process(event.topic, event.subscription),
+        { kind: SpanKind.CONSUMER, attributes: dup ? withDup(attributes) : attributes, links },
+        parent,
+      );
+      return new SpanDeliveryTrace(
+        span,
+        trace.setSpan(parent, span),
+        tracer,
+        base,
+        { topic: event.topic, subscription: event.subscription },
+        dup,
+      );
+    },
+  };
+}
