@@ -8,4 +8,5 @@ import type { Suite } from "../lib/runner.js";
 
 export const suites: Readonly<Record<string, () => Promise<Suite>>> = {
   emulator: async () => (await import("./emulator.js")).default,
+  ledger: async () => (await import("./ledger.js")).default,
 };

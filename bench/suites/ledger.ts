@@ -4,9 +4,10 @@
  * with the memory store and with the Redis store (REDIS_URL, default redis://127.0.0.1:6379), in
  * the same run. The emulator runs in a child process (the broker is remote in production).
  *
- * Each figure is the median of 3 repetitions, interleaved (off, memory, redis, redis, memory,
- * off, ...), each on a fresh topic and a fresh worker, after one discarded warm-up run of each.
- * Throughput counts settlements after the first `skip` messages, until the last.
+ * Each figure is the median of 5 repetitions (3 with --quick; `--reps=N`), interleaved (off,
+ * memory, redis, redis, memory, off, ...), each on a fresh topic and a fresh worker, after one
+ * discarded warm-up run of each; 8,000 messages per run (`--messages=N`), timed after the first
+ * tenth is settled, until the last.
  * Targets: memory >= 0.95 and Redis >= 0.7 of no ledger.
  */
 import { randomUUID } from "node:crypto";
@@ -44,9 +45,12 @@ async function fill(connectionString: string, topic: string, count: number): Pro
   const client = new ServiceBusClient(connectionString);
   const sender = client.createSender(topic);
   try {
-    for (let sent = 0; sent < count; ) {
+    for (let sent = 0; sent < count;) {
       const batch = await sender.createMessageBatch();
-      while (sent < count && batch.tryAddMessage({ subject: "Noop", body: Buffer.from(`{"n":${sent}}`), messageId: `m${sent}` }))
+      while (
+        sent < count &&
+        batch.tryAddMessage({ subject: "Noop", body: Buffer.from(`{"n":${sent}}`), messageId: `m${sent}` })
+      )
         sent += 1;
       await sender.sendMessages(batch);
     }
@@ -103,18 +107,16 @@ const suite: Suite = {
   name: "ledger",
   description: `no-op handler throughput, concurrency ${CONCURRENCY}: memory and Redis ledger vs none`,
   async run(ctx: SuiteContext): Promise<Result[]> {
-    const messages = ctx.quick ? 2_000 : 6_000;
-    const skip = ctx.quick ? 200 : 500;
-    const reps = 3;
+    const messages = Number(ctx.options.get("messages") ?? (ctx.quick ? 2_000 : 8_000));
+    const skip = Math.floor(messages / 10);
+    const reps = Number(ctx.options.get("reps") ?? (ctx.quick ? 3 : 5));
     const redisUrl = ctx.options.get("redis") ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
     const prefix = `sbw-bench:${randomUUID().slice(0, 8)}:`;
     const order: Mode[] = ["off", "memory", "redis"];
     const schedule: Mode[] = [...order]; // warm-up, discarded
     for (let r = 0; r < reps; r += 1) schedule.push(...(r % 2 === 0 ? order : [...order].reverse()));
     const topics = schedule.map((_, i) => `bench-${i}-${randomUUID().slice(0, 6)}`);
-    const config = toEmulatorConfig(
-      Object.fromEntries(topics.map((t) => [t, topologyFor(t).bench])) as Parameters<typeof toEmulatorConfig>[0],
-    );
+    const config = toEmulatorConfig(Object.fromEntries(topics.map((t) => [t, topologyFor(t).bench])));
     const child = Child.start<{ connectionString: string }>(CHILD, { args: [JSON.stringify(config)] });
     const samples: Record<Mode, number[]> = { off: [], memory: [], redis: [] };
     try {
@@ -132,7 +134,12 @@ const suite: Suite = {
       await deletePrefixForBench(redisUrl, prefix);
     }
     const base = median(samples.off);
-    const details = (mode: Mode) => ({ samples: samples[mode], baselineSamples: samples.off, messages, skip });
+    const details = (mode: Mode) => ({
+      samples: samples[mode],
+      baselineSamples: samples.off,
+      messages,
+      skip,
+    });
     return [
       throughput({
         name: `no-op handler, memory ledger vs none (c=${CONCURRENCY})`,

@@ -126,7 +126,7 @@ function checkCron(name: string, expression: string, timeZone: string): void {
     CronExpressionParser.parse(expression, { tz: timeZone, strict: false }).next();
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new TypeError(`schedule ${name}: invalid cron "${expression}": ${detail}`);
+    throw new TypeError(`schedule ${name}: invalid cron "${expression}": ${detail}`, { cause: error });
   }
 }
 

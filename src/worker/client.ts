@@ -1,5 +1,6 @@
 /** The ServiceBusClient, from a connection string or a namespace with an Azure credential. */
 import { RetryMode, ServiceBusClient, type ServiceBusClientOptions } from "@azure/service-bus";
+import type { TokenCredential } from "@azure/identity";
 import type { ServiceBusConnection, WorkerConfig } from "./config.js";
 
 export function clientOptions(config: Pick<WorkerConfig, "serviceBus">): ServiceBusClientOptions {
@@ -27,12 +28,17 @@ export async function createServiceBusClient(
 ): Promise<ServiceBusClient> {
   if (connection.kind === "connectionString")
     return new ServiceBusClient(connection.connectionString, options);
+  return new ServiceBusClient(connection.namespace, await createCredential(connection), options);
+}
+
+/** The Entra ID credential for a namespace connection (also used by `dlq list`'s administration client). */
+export async function createCredential(
+  connection: Extract<ServiceBusConnection, { kind: "namespace" }>,
+): Promise<TokenCredential> {
   const identity = await import("@azure/identity");
-  const credential =
-    connection.credential === "managed-identity"
-      ? new identity.ManagedIdentityCredential(connection.clientId ? { clientId: connection.clientId } : {})
-      : new identity.DefaultAzureCredential(
-          connection.clientId ? { managedIdentityClientId: connection.clientId } : {},
-        );
-  return new ServiceBusClient(connection.namespace, credential, options);
+  return connection.credential === "managed-identity"
+    ? new identity.ManagedIdentityCredential(connection.clientId ? { clientId: connection.clientId } : {})
+    : new identity.DefaultAzureCredential(
+        connection.clientId ? { managedIdentityClientId: connection.clientId } : {},
+      );
 }

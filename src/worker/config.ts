@@ -137,8 +137,14 @@ const schema = z.object({
   SBW_REPORTS_DIR: z.string().min(1).optional(),
   SBW_REPORT_CHUNK_DELAY_MS: ms(),
   SBW_LEDGER: z.enum(["redis", "memory", "off"], "expected redis, memory or off").optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, "expected redis://host:port or rediss://...").optional(),
-  SBW_LEDGER_PREFIX: z.string().regex(/^[^{}\s]+$/, "expected a key prefix without spaces, { or }").optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, "expected redis://host:port or rediss://...")
+    .optional(),
+  SBW_LEDGER_PREFIX: z
+    .string()
+    .regex(/^[^{}\s]+$/, "expected a key prefix without spaces, { or }")
+    .optional(),
   SBW_LEDGER_LEASE_MS: positive(),
   SBW_LEDGER_TTL_MS: positive(),
   SBW_STALL_TIMEOUT_MS: positive(),
@@ -160,7 +166,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? "(environment)");
         const value = input[key];
-        const shown = key === "SERVICEBUS_CONNECTION_STRING" || key === "REDIS_URL" ? "(hidden)" : JSON.stringify(value);
+        const shown =
+          key === "SERVICEBUS_CONNECTION_STRING" || key === "REDIS_URL" ? "(hidden)" : JSON.stringify(value);
         return `${key}: ${issue.message}, got ${shown}`;
       }),
     );

@@ -48,7 +48,7 @@ function noJob(messageId: string): JobContext {
     idempotencyKey: messageId,
     resumeFrom: undefined,
     heartbeat: () => {},
-    checkpoint: () => Promise.reject(new Error("checkpoints are not available here")),
+    checkpoint: () => Promise.resolve(),
   };
 }
 

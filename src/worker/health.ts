@@ -3,6 +3,7 @@
  * - `GET /livez`: 200 unless a receive loop is wedged (restart me);
  * - `GET /readyz`: 200 when every consumer has reached the broker and the worker is not draining.
  * Both answer JSON with the per-subscription details. Port 0 picks a free port (tests).
+ * `GET /metrics` serves the Prometheus text exposition when a metrics source is given.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -39,10 +40,27 @@ export function readiness(source: HealthSource): { ok: boolean; draining: boolea
   };
 }
 
+/** What `GET /metrics` serves (src/telemetry/metrics.ts), when given. */
+export interface MetricsSource {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+function serveMetrics(metrics: MetricsSource, res: ServerResponse): void {
+  metrics.render().then(
+    (text) => {
+      res.writeHead(200, { "content-type": metrics.contentType, "content-length": Buffer.byteLength(text) });
+      res.end(text);
+    },
+    (error: unknown) => send(res, 500, { error: error instanceof Error ? error.message : String(error) }),
+  );
+}
+
 export async function startHealthServer(
   source: HealthSource,
   port: number,
   host: string,
+  metrics?: MetricsSource,
 ): Promise<HealthServer> {
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -55,7 +73,11 @@ export async function startHealthServer(
       const result = readiness(source);
       return send(res, result.ok ? 200 : 503, result);
     }
-    return send(res, 404, { error: "not found", paths: ["/livez", "/readyz"] });
+    if (path === "/metrics" && metrics) return serveMetrics(metrics, res);
+    return send(res, 404, {
+      error: "not found",
+      paths: ["/livez", "/readyz", ...(metrics ? ["/metrics"] : [])],
+    });
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

@@ -36,6 +36,7 @@ import type { WorkerObserver } from "./observer.js";
 import { decideSettlement } from "./policy.js";
 import { attemptOf, messageIdText } from "./properties.js";
 import { sessionAccess } from "./sessionState.js";
+import { ATTR, EVENT } from "../telemetry/attributes.js";
 import { LockLostError } from "./jobs/abort.js";
 import type { RunningJob } from "./jobs/job.js";
 import type { SubscriptionJobs } from "./jobs/runtime.js";
@@ -194,8 +195,12 @@ export class SessionConsumer implements ReceiveLoop {
         lockedUntil: () => receiver.sessionLockedUntilUtc,
         renew: () => receiver.renewSessionLock(),
         maxRenewalMs: Number.POSITIVE_INFINITY,
-        onRenewed: () => observer.lockRenewed({ subscription: this.key, lock: "session", id: sessionId }),
+        onRenewed: () => {
+          session.current?.trace?.event(EVENT.lockRenewed, { [ATTR.lock]: "session" });
+          observer.lockRenewed({ subscription: this.key, lock: "session", id: sessionId });
+        },
         onLost: (error) => {
+          session.current?.trace?.event(EVENT.lockLost, { [ATTR.lock]: "session" });
           observer.lockLost({ subscription: this.key, lock: "session", id: sessionId });
           const lost = new LockLostError("session", { cause: error });
           if (session.job) session.job.abort(lost);
@@ -205,7 +210,8 @@ export class SessionConsumer implements ReceiveLoop {
       }),
     };
     this.held.add(session);
-    observer.sessionAccepted({ subscription: this.key, sessionId });
+    // The slot is still in its "accepting" phase: `since` is when the successful accept began.
+    observer.sessionAccepted({ subscription: this.key, sessionId, acquireMs: Date.now() - slot.since });
     let reason: "idle" | "drain" | "lockLost" | "error" = "idle";
     try {
       for (;;) {
@@ -265,6 +271,8 @@ export class SessionConsumer implements ReceiveLoop {
     try {
       for (let attempt = first; ; attempt += 1) {
         delivery.event = { ...delivery.event, attempt };
+        delivery.trace?.end();
+        delivery.trace = target.tracing?.start(message, delivery.event);
         // Each attempt claims the key (an in-place retry released it) and may resume a checkpoint.
         const job = await admitInSession({
           jobs: this.options.jobs,
@@ -286,12 +294,19 @@ export class SessionConsumer implements ReceiveLoop {
         const access = sessionAccess(session.receiver, target.binding.definition.sessionState, checkpoint);
         job.start();
         observer.handlerStarted(delivery.event);
+        const handlerStartedAt = Date.now();
         const outcome = await dispatch(target, {
           message,
           attempt,
           signal: delivery.controller.signal,
           session: access,
           job: job.context,
+          ...(delivery.trace ? { trace: delivery.trace } : {}),
+        });
+        observer.handlerFinished({
+          ...delivery.event,
+          outcome: outcome.kind,
+          durationMs: Date.now() - handlerStartedAt,
         });
         if (session.renewal.lost.aborted) {
           // The broker has released the session; it redelivers this message to whoever takes it next.
@@ -318,6 +333,8 @@ export class SessionConsumer implements ReceiveLoop {
         await job.finish(outcome, settlement); // a success is recorded before `complete` is sent
         if (settlement.kind !== "retry") return await settle(deps, delivery, settlement);
 
+        delivery.trace?.retryInPlace(settlement);
+        delivery.trace?.end();
         observer.settled({ ...delivery.event, settlement, durationMs: Date.now() - delivery.startedAt });
         this.enter(slot, "backoff");
         const waited = await this.pause(settlement.delayMs, session.renewal.lost);
@@ -330,6 +347,7 @@ export class SessionConsumer implements ReceiveLoop {
         this.enter(slot, "handling");
       }
     } finally {
+      delivery.trace?.end();
       session.current = undefined;
       session.job = undefined;
       slot.busy = false;

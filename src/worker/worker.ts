@@ -15,7 +15,9 @@
 import type { ServiceBusClient, ServiceBusClientOptions } from "@azure/service-bus";
 import type { Logger } from "pino";
 import type { HandlerRegistry } from "../handlers/registry.js";
-import { createPublisher, type Publisher } from "../publisher/index.js";
+import { createPublisher } from "../publisher/index.js";
+import type { WorkerMetrics } from "../telemetry/metrics.js";
+import type { WorkerTracing } from "../telemetry/tracing.js";
 import type { TopologyShape } from "../topics/dsl.js";
 import { clientOptions, createServiceBusClient } from "./client.js";
 import type { SubscriptionBinding, WorkerConfig } from "./config.js";
@@ -43,6 +45,8 @@ export interface WorkerOptions<T extends TopologyShape> {
   readonly clientOptions?: ServiceBusClientOptions;
   /** Seam for tests of the policy's jitter. */
   readonly random?: () => number;
+  /** Spans per handler attempt and the `/metrics` registry (src/telemetry); each optional. */
+  readonly telemetry?: { readonly tracing?: WorkerTracing; readonly metrics?: WorkerMetrics };
 }
 
 export interface Worker extends AsyncDisposable {
@@ -98,7 +102,13 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
   const registry = withJobControl(options.registry, () => jobs);
   const bindings = selectSubscriptions(registry.topology, registry.subscriptions(), config);
   const log = logger.child({ component: "worker" });
-  const observer = combineObservers([loggingObserver(log), ...(options.observers ?? [])], (hook, error) =>
+  const metrics = options.telemetry?.metrics;
+  const observers = [
+    loggingObserver(log),
+    ...(metrics ? [metrics.observer] : []),
+    ...(options.observers ?? []),
+  ];
+  const observer = combineObservers(observers, (hook, error) =>
     log.error({ err: error, hook }, "observer hook threw"),
   );
   const resources = new Resources((name, error) =>
@@ -135,7 +145,7 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
     if (config.http.port !== undefined) {
       http = resources.add(
         "health server",
-        await startHealthServer(source, config.http.port, config.http.host),
+        await startHealthServer(source, config.http.port, config.http.host, metrics),
         (s) => s.close(),
       );
       log.info({ port: http.port, host: http.host }, "health server listening");
@@ -145,7 +155,7 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
       r.close(),
     );
     jobs = runtime;
-    const sendEvent = jobEventSender(publisher as Publisher<TopologyShape>, registry.topology);
+    const sendEvent = jobEventSender(publisher, registry.topology);
     for (const binding of bindings) {
       const target = {
         binding,
@@ -153,6 +163,7 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
         registry,
         publisher,
         log: logger.child({ topic: binding.topic, subscription: binding.subscription }),
+        ...(options.telemetry?.tracing ? { tracing: options.telemetry.tracing } : {}),
       };
       const common = {
         client,

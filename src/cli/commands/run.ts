@@ -4,7 +4,16 @@ import { createReferenceHandlers } from "../../handlers/index.js";
 import type { WorkerConfig } from "../../worker/config.js";
 import { CONFIG_KEYS, loadConfig } from "../../worker/config.js";
 import { isConfigError } from "../../worker/errors.js";
+import type { Logger } from "pino";
+import { isTelemetryConfigError } from "../../telemetry/setup.js";
+import {
+  createWorkerTelemetry,
+  startWorkerQueueMetrics,
+  type WorkerTelemetry,
+} from "../../telemetry/worker.js";
+import { clientOptions, createServiceBusClient } from "../../worker/client.js";
 import { createLogger } from "../../worker/logger.js";
+import { Resources } from "../../worker/resources.js";
 import { startWorker } from "../../worker/worker.js";
 import type { CliCommand, CliIo } from "../command.js";
 import { UsageError } from "../command.js";
@@ -38,9 +47,33 @@ function aborted(signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Runs the reference domain's worker until `io.signal` aborts, then drains. Resolves to 0. */
-export async function runWorker(config: WorkerConfig, io: CliIo): Promise<number> {
+/** Something that runs beside the worker in the same process (`npm start`'s example API). */
+export type Sidecar = (logger: Logger) => Promise<{ close(): Promise<void> }>;
+
+function telemetryFrom(io: CliIo): WorkerTelemetry {
+  try {
+    return createWorkerTelemetry(io.env);
+  } catch (error) {
+    if (isTelemetryConfigError(error)) {
+      for (const issue of error.issues.slice(1)) io.stderr.write(`sbworker: ${issue}\n`);
+      throw new UsageError(error.issues[0] ?? error.message);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Runs the reference domain's worker until `io.signal` aborts, then drains. Resolves to 0.
+ * Telemetry: spans per handler attempt (exported when src/main.ts started the SDK), `/metrics`
+ * on the health server, and the queue-depth poller when `SBW_QUEUE_METRICS=true`.
+ */
+export async function runWorker(
+  config: WorkerConfig,
+  io: CliIo,
+  sidecars: readonly Sidecar[] = [],
+): Promise<number> {
   const logger = createLogger(config.logLevel, io.stdout);
+  const telemetry = telemetryFrom(io);
   const registry = createReferenceHandlers({
     cwd: io.cwd,
     ...(config.reference.outboxDir ? { outboxDir: config.reference.outboxDir } : {}),
@@ -51,7 +84,15 @@ export async function runWorker(config: WorkerConfig, io: CliIo): Promise<number
   });
   let worker;
   try {
-    worker = await startWorker({ config, registry, logger });
+    worker = await startWorker({
+      config,
+      registry,
+      logger,
+      telemetry: {
+        tracing: telemetry.tracing,
+        ...(telemetry.metrics ? { metrics: telemetry.metrics } : {}),
+      },
+    });
   } catch (error) {
     if (isConfigError(error)) {
       for (const issue of error.issues.slice(1)) io.stderr.write(`sbworker: ${issue}\n`);
@@ -59,9 +100,36 @@ export async function runWorker(config: WorkerConfig, io: CliIo): Promise<number
     }
     throw error;
   }
-  await aborted(io.signal);
-  logger.info({ reason: String(io.signal.reason) }, "shutdown requested");
-  await worker.close();
+  const running = new Resources((name, error) =>
+    logger.error({ err: error, resource: name }, "release failed"),
+  );
+  try {
+    if (telemetry.settings.queueMetrics && telemetry.metrics && config.connection) {
+      const client = running.add(
+        "queue metrics client",
+        await createServiceBusClient(config.connection, clientOptions(config)),
+        (c) => c.close(),
+      );
+      const poller = await startWorkerQueueMetrics({
+        telemetry,
+        connection: config.connection,
+        client,
+        topology: registry.topology,
+        subscriptions: worker.subscriptions,
+        log: logger.child({ component: "queue-metrics" }),
+      });
+      if (poller) running.add("queue metrics", poller, (p) => p.close());
+    }
+    for (const [i, start] of sidecars.entries()) running.add(`sidecar ${i}`, await start(logger), (s) => s.close());
+    await aborted(io.signal);
+    logger.info({ reason: String(io.signal.reason) }, "shutdown requested");
+  } finally {
+    // Sidecars (the API that publishes) stop first, then the worker drains.
+    await running.close().catch(() => {
+      /* each failure was logged by the Resources hook */
+    });
+    await worker.close();
+  }
   return 0;
 }
 

@@ -92,7 +92,9 @@ function render(views: readonly ScheduleView[], note: string | undefined): strin
   const lines: string[] = [];
   for (const v of views) {
     lines.push(`${v.name}  ${v.trigger} → ${v.target}`);
-    lines.push(`  catch-up: ${v.catchUp}; overlap: ${v.overlap ? "allowed" : "skip while running"}; fingerprint ${v.fingerprint}`);
+    lines.push(
+      `  catch-up: ${v.catchUp}; overlap: ${v.overlap ? "allowed" : "skip while running"}; fingerprint ${v.fingerprint}`,
+    );
     for (const n of v.next) lines.push(`  next: ${n.local}  = ${n.utc}`);
     if (v.state) {
       const last = v.state.last;
@@ -114,7 +116,11 @@ function render(views: readonly ScheduleView[], note: string | undefined): strin
 
 export async function runSchedules(
   io: CliIo,
-  options: { readonly json: boolean; readonly next: number; readonly schedules?: readonly ScheduleDefinition[] },
+  options: {
+    readonly json: boolean;
+    readonly next: number;
+    readonly schedules?: readonly ScheduleDefinition[];
+  },
 ): Promise<number> {
   const config = configFrom(io);
   const ledger = config.jobs.ledger;
@@ -126,8 +132,15 @@ export async function runSchedules(
     note = `ledger: ${ledger.kind} (per process), so there is no shared state to show; set SBW_LEDGER=redis and REDIS_URL as the workers do`;
   }
   try {
-    const views = await describeSchedules(options.schedules ?? referenceSchedules, Date.now(), options.next, store);
-    io.stdout.write(options.json ? `${JSON.stringify({ schedules: views }, null, 2)}\n` : render(views, note));
+    const views = await describeSchedules(
+      options.schedules ?? referenceSchedules,
+      Date.now(),
+      options.next,
+      store,
+    );
+    io.stdout.write(
+      options.json ? `${JSON.stringify({ schedules: views }, null, 2)}\n` : render(views, note),
+    );
     return 0;
   } finally {
     await store?.close();

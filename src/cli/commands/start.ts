@@ -8,16 +8,71 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { topology } from "../../topics/index.js";
 import { toEmulatorConfig } from "../../topics/emulatorConfig.js";
-import type { CliCommand } from "../command.js";
+import type { ServiceBusConnection } from "../../worker/config.js";
+import type { CliCommand, CliIo } from "../command.js";
 import { UsageError } from "../command.js";
 import { EMULATOR_STATE_FILE } from "./publish.js";
-import { configFrom, runWorker } from "./run.js";
+import { configFrom, runWorker, type Sidecar } from "./run.js";
 
 const HELP = `usage: sbworker start [--port N]
 
 Runs the worker. With neither SERVICEBUS_CONNECTION_STRING nor SERVICEBUS_NAMESPACE set, first starts
-the embedded emulator with the generated topology on port 5672 (or --port; a free port if taken).
+the embedded emulator with the generated topology on port 5672 (or --port; a free port if taken),
+and the example HTTP API (POST /orders, POST /reports) on SBW_API_PORT (default 3000; off to skip).
+With a Service Bus configured, the API runs only when SBW_API_PORT is set.
 `;
+
+const DEFAULT_API_PORT = 3000;
+
+/** The example API as a sidecar of the worker, publishing to `connectionString`. */
+function exampleApi(connection: ServiceBusConnection, io: CliIo, port: number): Sidecar {
+  return async (logger) => {
+    const [{ createPublisher }, { startExampleApi, tryIt }, { createServiceBusClient, clientOptions }] =
+      await Promise.all([
+        import("../../publisher/index.js"),
+        import("../../examples/api/server.js"),
+        import("../../worker/client.js"),
+      ]);
+    const config = configFrom(io);
+    const client = await createServiceBusClient(connection, clientOptions(config));
+    const publisher = createPublisher({ client });
+    const log = logger.child({ component: "example-api" });
+    let api;
+    try {
+      const host = io.env.SBW_API_HOST ?? "127.0.0.1";
+      try {
+        api = await startExampleApi({ publisher, log, port, host });
+      } catch (error) {
+        if (!isAddressInUse(error) || port === 0) throw error;
+        io.stderr.write(`sbworker: port ${port} is taken; the example API uses a free port instead\n`);
+        api = await startExampleApi({ publisher, log, port: 0, host });
+      }
+    } catch (error) {
+      await publisher.close();
+      await client.close();
+      throw error;
+    }
+    log.info({ url: api.url, try: tryIt(api.url) }, "example API listening");
+    io.stderr.write(`\ntry the example API:\n  ${tryIt(api.url).join("\n  ")}\n\n`);
+    return {
+      close: async () => {
+        await api.close();
+        await publisher.close();
+        await client.close();
+      },
+    };
+  };
+}
+
+function apiPort(io: CliIo, byDefault: boolean): number | undefined {
+  const text = io.env.SBW_API_PORT?.trim();
+  if (text === undefined || text === "") return byDefault ? DEFAULT_API_PORT : undefined;
+  if (text === "off") return undefined;
+  const port = Number(text);
+  if (!/^\d{1,5}$/.test(text) || port > 65_535)
+    throw new UsageError(`SBW_API_PORT: expected a TCP port 0-65535 or off, got "${text}"`);
+  return port;
+}
 
 const DEFAULT_PORT = 5672;
 
@@ -44,7 +99,15 @@ export const startCommand: CliCommand = {
     if (!Number.isInteger(port) || port < 0 || port > 65_535)
       throw new UsageError("--port: expected 0-65535");
     const config = configFrom(io);
-    if (config.connection) return runWorker(config, io);
+    if (config.connection) {
+      const configured = apiPort(io, false);
+      return runWorker(
+        config,
+        io,
+        configured === undefined ? [] : [exampleApi(config.connection, io, configured)],
+      );
+    }
+    const api = apiPort(io, true);
 
     const { startEmulator } = await import("../../emulator/index.js");
     const emulatorConfig = toEmulatorConfig(topology);
@@ -69,9 +132,14 @@ export const startCommand: CliCommand = {
           hint: `npx sbworker publish orders '{"orderId":"o-1",...}' --subject OrderPlaced`,
         })}\n`,
       );
+      const connection: ServiceBusConnection = {
+        kind: "connectionString",
+        connectionString: emulator.connectionString,
+      };
       return await runWorker(
-        { ...config, connection: { kind: "connectionString", connectionString: emulator.connectionString } },
+        { ...config, connection },
         io,
+        api === undefined ? [] : [exampleApi(connection, io, api)],
       );
     } finally {
       await rm(stateFile, { force: true });

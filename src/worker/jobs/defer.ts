@@ -5,6 +5,7 @@
  * MessageId of its own, so it can never collide with a retry copy's deterministic id.
  */
 import { randomUUID } from "node:crypto";
+import { ATTR, EVENT } from "../../telemetry/attributes.js";
 import { PROPERTY, retryCopy } from "../properties.js";
 import type { Settlement } from "../policy.js";
 import type { Delivery, SettleDeps } from "../settle.js";
@@ -36,14 +37,14 @@ export async function deferByCopy(deps: SettleDeps, delivery: Delivery, delayMs:
   }
   // Settled as complete; observers see a `retry` whose next attempt is this one (no attempt used).
   delivery.settled = true;
+  const settlement = { kind: "retry", delayMs, nextAttempt: event.attempt } as const;
+  const settling = delivery.trace?.startSettle();
   try {
     await deps.receiver.completeMessage(message);
-    deps.observer.settled({
-      ...event,
-      settlement: { kind: "retry", delayMs, nextAttempt: event.attempt },
-      durationMs: Date.now() - delivery.startedAt,
-    });
+    settling?.end(settlement);
+    deps.observer.settled({ ...event, settlement, durationMs: Date.now() - delivery.startedAt });
   } catch (error) {
+    settling?.end(settlement, error);
     deps.log.warn({ err: error, messageId: event.messageId }, "completing a deferred message failed");
     deps.observer.settleFailed({ ...event, error });
   }
@@ -55,6 +56,7 @@ export async function settleSkipped(
   delivery: Delivery,
   skip: { readonly why: "done" | "cancelled"; readonly settlement: Settlement },
 ): Promise<void> {
+  delivery.trace?.event(EVENT.ledgerSkipped, { [ATTR.ledgerWhy]: skip.why });
   deps.log.info(
     { messageId: delivery.event.messageId, attempt: delivery.event.attempt },
     skip.why === "done"

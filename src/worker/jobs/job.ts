@@ -29,7 +29,10 @@ export interface JobContext {
   readonly resumeFrom: unknown;
   /** "Still alive", with optional JSON progress (published as `JobProgress`, throttled). */
   heartbeat(progress?: unknown): void;
-  /** Saves resumable progress (JSON); counts as a heartbeat. Throws if the claim is lost. */
+  /**
+   * Saves resumable progress (JSON); counts as a heartbeat. Throws if the claim is lost; a no-op
+   * (logged once) when there is nowhere to keep it (`SBW_LEDGER=off`, plain subscription).
+   */
   checkpoint(state: unknown): Promise<void>;
 }
 
@@ -76,6 +79,7 @@ export class RunningJob {
   private progressTimer: NodeJS.Timeout | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
   private renewing = false;
+  private warnedNoCheckpoints = false;
   private ended = false;
   private readonly now: () => number;
   readonly context: JobContext;
@@ -172,8 +176,13 @@ export class RunningJob {
     this.heartbeat();
     this.signal.throwIfAborted();
     const backend = this.o.checkpoints;
-    if (!backend)
-      throw new Error("ctx.checkpoint needs a ledger store (SBW_LEDGER) or a session subscription");
+    if (!backend) {
+      // SBW_LEDGER=off on a plain subscription: nowhere to keep it; the job restarts from scratch.
+      if (!this.warnedNoCheckpoints)
+        this.o.log.warn({ jobId: this.o.key.id }, "checkpoints are off without a ledger (SBW_LEDGER=off)");
+      this.warnedNoCheckpoints = true;
+      return;
+    }
     if (!(await backend.save(state))) {
       const lost = new LockLostError("claim");
       this.abort(lost);

@@ -25,6 +25,11 @@ interface JobRecord {
 export interface MemoryLedgerOptions {
   /** The clock for leases and TTLs (tests pass a fake one). */
   readonly now?: () => number;
+  /**
+   * At most this many job records (default 100,000): beyond it the oldest ones that are not
+   * running are dropped (their keys could then run again). Expired records are swept as it fills.
+   */
+  readonly maxEntries?: number;
 }
 
 const keyOf = (key: LedgerKey): string => `${key.scope}\u0000${key.id}`;
@@ -35,8 +40,23 @@ export class MemoryLedgerStore implements LedgerStore {
   private readonly cancels = new Map<string, { value: string; expiresAt: number }>();
   private readonly listeners = new Set<(id: string, c: Cancellation) => void>();
 
+  private readonly maxEntries: number;
+
   constructor(options: MemoryLedgerOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.maxEntries = options.maxEntries ?? 100_000;
+  }
+
+  /** Keeps the map bounded: sweep expired records, then drop the oldest idle or done ones. */
+  private evict(): void {
+    if (this.jobs.size < this.maxEntries) return;
+    const now = this.now();
+    for (const [k, r] of this.jobs) if (r.expiresAt <= now) this.jobs.delete(k);
+    for (const [k, r] of this.jobs) {
+      if (this.jobs.size < this.maxEntries * 0.9) break;
+      if (r.state !== "running") this.jobs.delete(k);
+    }
+    for (const [id, c] of this.cancels) if (c.expiresAt <= now) this.cancels.delete(id);
   }
 
   private job(key: LedgerKey): JobRecord | undefined {
@@ -80,6 +100,7 @@ export class MemoryLedgerStore implements LedgerStore {
       checkpoint: record?.checkpoint,
       expiresAt: now + DEFAULT_OUTCOME_TTL_MS,
     };
+    this.evict();
     this.jobs.set(keyOf(key), next);
     return Promise.resolve({ kind: "claimed", checkpoint: decodeJson(next.checkpoint), takeover });
   }

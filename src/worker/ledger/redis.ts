@@ -158,6 +158,8 @@ export class RedisLedgerStore implements LedgerStore {
       lazyConnect: true,
       connectTimeout: options.connectTimeoutMs ?? 5_000,
       maxRetriesPerRequest: 2,
+      // Claims and completions of concurrent handlers share round trips.
+      enableAutoPipelining: true,
       // Reconnect forever after start-up, backing off to 2 s; commands fail fast meanwhile.
       retryStrategy: (times) => Math.min(times * 100, 2_000),
     };

@@ -104,7 +104,8 @@ export function reconcile(
     const desired = newest.schedules[name] ?? null;
     const state = book.schedules[name];
     if (!state) {
-      if (desired !== null) schedules[name] = { fingerprint: desired, since: now, through: undefined, ticks: [] };
+      if (desired !== null)
+        schedules[name] = { fingerprint: desired, since: now, through: undefined, ticks: [] };
       continue;
     }
     const pending = state.ticks.filter((t) => t.at > now);

@@ -1,7 +1,7 @@
 /**
  * The tick handler wrapper. A tick is an ordinary message handled by the ordinary handler of its
  * topic/subscription/subject (retries, dead-lettering, ledger and tracing as for any message);
- * this wrapper, around every handler of a subject some schedule publishes, adds what ticks need:
+ * this wrapper, around every handler, adds what ticks need:
  *
  * 1. stale ticks: a tick whose definition is no longer current, and which fires after the change,
  *    is completed without running the handler (counted as `stale`; see `tickVerdict`);
@@ -30,20 +30,22 @@ export interface TickHandlerOptions {
   readonly now?: () => number;
 }
 
-/** The registry with every handler that may receive ticks wrapped (other handlers unchanged). */
+/**
+ * The registry with every handler wrapped (messages without tick properties pass straight
+ * through). Every handler, not only those of subjects this worker's schedules publish: a tick of a
+ * schedule this worker does not know (removed, or declared by newer code) must still be judged.
+ */
 export function withScheduleTicks<T extends TopologyShape>(
   registry: HandlerRegistry<T>,
   options: TickHandlerOptions,
 ): HandlerRegistry<T> {
-  const subjects = new Set(options.schedules.map((s) => `${s.topic}/${s.subject}`));
-  if (subjects.size === 0) return registry;
   const wrapped = new Map<AnyHandler, AnyHandler>();
   return {
     topology: registry.topology,
     subscriptions: () => registry.subscriptions(),
     lookup(topic, subscription, subject) {
       const handler = registry.lookup(topic, subscription, subject);
-      if (!handler || !subjects.has(`${topic}/${subject ?? ""}`)) return handler;
+      if (!handler) return handler;
       let w = wrapped.get(handler);
       if (!w) wrapped.set(handler, (w = tickHandler(handler, options)));
       return w;
@@ -69,7 +71,9 @@ function tickHandler(handler: AnyHandler, options: TickHandlerOptions): AnyHandl
         outcome,
         at: now(),
         attempt: ctx.attempt,
-        ...(error !== undefined ? { error: error instanceof Error ? error.message : String(error) } : {}),
+        ...(error !== undefined
+          ? { error: error instanceof Error ? error.message : JSON.stringify(error) }
+          : {}),
       }).then(
         () => undefined,
         (e: unknown) => log.warn({ err: e }, "could not record the tick's outcome"),
@@ -99,14 +103,17 @@ function tickHandler(handler: AnyHandler, options: TickHandlerOptions): AnyHandl
         await record("skipped-overlap");
         return;
       }
-      renewal = setInterval(() => {
-        store.renew(runningKey(tick.name), holder, leaseMs).then(
-          (r) => {
-            if (r.kind !== "renewed") log.warn({ result: r.kind }, "lost the schedule's running flag");
-          },
-          (e: unknown) => log.warn({ err: e }, "renewing the schedule's running flag failed"),
-        );
-      }, Math.floor(leaseMs / 3));
+      renewal = setInterval(
+        () => {
+          store.renew(runningKey(tick.name), holder, leaseMs).then(
+            (r) => {
+              if (r.kind !== "renewed") log.warn({ result: r.kind }, "lost the schedule's running flag");
+            },
+            (e: unknown) => log.warn({ err: e }, "renewing the schedule's running flag failed"),
+          );
+        },
+        Math.floor(leaseMs / 3),
+      );
       renewal.unref();
     }
     try {

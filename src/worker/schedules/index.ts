@@ -85,10 +85,7 @@ export async function startScheduler(args: {
     ...(o.podId ? { podId: o.podId } : {}),
     ...(o.observer ? { observer: o.observer } : {}),
   });
-  args.log.info(
-    { schedules: args.schedules.map((s) => s.name), pod: scheduler.podId },
-    "scheduler started",
-  );
+  args.log.info({ schedules: args.schedules.map((s) => s.name), pod: scheduler.podId }, "scheduler started");
   return scheduler;
 }
 

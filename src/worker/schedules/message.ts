@@ -34,11 +34,20 @@ export type ToMessage = (
 
 export function tickInfo(schedule: ScheduleDefinition, at: number): TickInfo {
   const iso = new Date(at).toISOString();
-  return { schedule: schedule.name, at: new Date(at), iso, id: tickId(schedule.name, at, schedule.fingerprint) };
+  return {
+    schedule: schedule.name,
+    at: new Date(at),
+    iso,
+    id: tickId(schedule.name, at, schedule.fingerprint),
+  };
 }
 
 /** The tick message for `at` (without a scheduled enqueue time: the sender adds it). */
-export function tickMessage(schedule: ScheduleDefinition, at: number, toMessage: ToMessage): ServiceBusMessage {
+export function tickMessage(
+  schedule: ScheduleDefinition,
+  at: number,
+  toMessage: ToMessage,
+): ServiceBusMessage {
   const tick = tickInfo(schedule, at);
   return toMessage(schedule.topic, schedule.subject, schedule.payload(tick), {
     messageId: tick.id,
@@ -55,11 +64,14 @@ export function tickMessage(schedule: ScheduleDefinition, at: number, toMessage:
 /** What a received message says about its tick; undefined for a message that is not a tick. */
 export function readTick(
   properties: Readonly<Record<string, unknown>>,
-): { readonly name: string; readonly at: number; readonly iso: string; readonly fingerprint: string } | undefined {
+):
+  | { readonly name: string; readonly at: number; readonly iso: string; readonly fingerprint: string }
+  | undefined {
   const name = properties[SCHEDULE_PROPERTY.schedule];
   const iso = properties[SCHEDULE_PROPERTY.tick];
   const fingerprint = properties[SCHEDULE_PROPERTY.fingerprint];
-  if (typeof name !== "string" || typeof iso !== "string" || typeof fingerprint !== "string") return undefined;
+  if (typeof name !== "string" || typeof iso !== "string" || typeof fingerprint !== "string")
+    return undefined;
   const at = Date.parse(iso);
   return Number.isFinite(at) ? { name, at, iso, fingerprint } : undefined;
 }

@@ -118,7 +118,8 @@ export class Scheduler implements AsyncDisposable {
   /** Checks the schedules against the topology, runs the first cycle and arms the timer. */
   static async start(options: SchedulerOptions): Promise<Scheduler> {
     const horizonMs = options.horizonMs ?? DEFAULT_HORIZON_MS;
-    if (!(horizonMs >= 3_000)) throw new ConfigError([`schedule horizon must be >= 3000 ms, got ${horizonMs}`]);
+    if (!(horizonMs >= 3_000))
+      throw new ConfigError([`schedule horizon must be >= 3000 ms, got ${horizonMs}`]);
     const issues = checkSchedules(
       options.schedules,
       options.topology,
@@ -196,7 +197,8 @@ export class Scheduler implements AsyncDisposable {
       const report = await this.schedule(book, now);
       if (book) {
         const written = await store.setCheckpoint(BOOK_KEY, holder, report.book);
-        if (!written) log.warn("schedule book claim lost before it was written; the next cycle repeats the work");
+        if (!written)
+          log.warn("schedule book claim lost before it was written; the next cycle repeats the work");
       }
       const result = {
         booked: book !== undefined,
@@ -207,7 +209,8 @@ export class Scheduler implements AsyncDisposable {
       observer?.cycle?.({ pod: this.podId, ...result });
       return result;
     } finally {
-      if (book) await store.release(BOOK_KEY, holder).catch((error: unknown) => log.warn({ err: error }, "release"));
+      if (book)
+        await store.release(BOOK_KEY, holder).catch((error: unknown) => log.warn({ err: error }, "release"));
     }
   }
 
@@ -249,18 +252,29 @@ export class Scheduler implements AsyncDisposable {
         through: state?.through,
         ...(this.options.maxCatchUpMs !== undefined ? { maxCatchUpMs: this.options.maxCatchUpMs } : {}),
       });
-      const known = new Set(state?.ticks.filter((t) => t.fingerprint === schedule.fingerprint).map((t) => t.at));
+      const known = new Set(
+        state?.ticks.filter((t) => t.fingerprint === schedule.fingerprint).map((t) => t.at),
+      );
       const entity = this.entityOf(schedule);
       const sender = this.sender(entity);
       if (plan.catchUp.length > 0) {
-        await sender.sendMessages(plan.catchUp.map((at) => tickMessage(schedule, at, this.options.toMessage)));
+        await sender.sendMessages(
+          plan.catchUp.map((at) => tickMessage(schedule, at, this.options.toMessage)),
+        );
         caughtUp += plan.catchUp.length;
         log.info(
-          { schedule: schedule.name, gap: plan.gap, ticks: plan.catchUp.map((t) => new Date(t).toISOString()) },
+          {
+            schedule: schedule.name,
+            gap: plan.gap,
+            ticks: plan.catchUp.map((t) => new Date(t).toISOString()),
+          },
           "catch-up ticks sent",
         );
       } else if (plan.gap) {
-        log.info({ schedule: schedule.name, gap: plan.gap, catchUp: schedule.catchUp }, "missed ticks not caught up");
+        log.info(
+          { schedule: schedule.name, gap: plan.gap, catchUp: schedule.catchUp },
+          "missed ticks not caught up",
+        );
       }
       const records: { at: number; entity: string; seqs: string[] }[] = [];
       for (const at of plan.future) {
@@ -278,7 +292,9 @@ export class Scheduler implements AsyncDisposable {
   }
 
   /** Cancels scheduled ticks; failures are logged (the tick handler skips stale ticks anyway). */
-  private async cancel(ticks: readonly { readonly entity: string; readonly seqs: readonly string[] }[]): Promise<number> {
+  private async cancel(
+    ticks: readonly { readonly entity: string; readonly seqs: readonly string[] }[],
+  ): Promise<number> {
     const byEntity = new Map<string, string[]>();
     for (const t of ticks) byEntity.set(t.entity, [...(byEntity.get(t.entity) ?? []), ...t.seqs]);
     let cancelled = 0;

@@ -11,42 +11,10 @@ interface PeekRow {
   replayCount: number;
 }
 
-describe("dlq list, stats, peek", function () {
+describe("dlq stats, peek", function () {
   let f: DlqFixture;
   beforeEach(async () => (f = await DlqFixture.start()));
   afterEach(async () => f.close());
-
-  it("list: counts per entity, highest first, as a table or JSON", async () => {
-    await makeDeadLetters(f, QUEUE, [{ body: 1 }, { body: 2 }]);
-    await makeDeadLetters(f, "shop/audit", [{ body: 3 }, { body: 4 }, { body: 5 }]);
-    const table = await f.dlq("list", "--entities", `shop/billing,${QUEUE},shop/audit`);
-    assert.equal(table.code, 0, table.stderr);
-    const rows = table.stdout
-      .trim()
-      .split("\n")
-      .slice(1)
-      .map((l) => l.split(/\s{2,}/).slice(0, 2));
-    assert.deepEqual(rows, [
-      ["shop/audit", "3"],
-      [QUEUE, "2"],
-      ["shop/billing", "0"],
-    ]);
-    const json = await f.dlq("list", "--entities", `${QUEUE},shop/audit`, "--json");
-    const parsed = JSON.parse(json.stdout) as { entity: string; deadLetters: number }[];
-    assert.deepEqual(
-      parsed.map((r) => [r.entity, r.deadLetters]),
-      [
-        ["shop/audit", 3],
-        [QUEUE, 2],
-      ],
-    );
-  });
-
-  it("list: a missing entity is reported in its row (exit 1), the others still counted", async () => {
-    const run = await f.dlq("list", "--entities", `${QUEUE},shop/nope`);
-    assert.equal(run.code, 1);
-    assert.match(run.stdout, /shop\/nope\s+\?\s+peek shop\/nope: not found/);
-  });
 
   it("stats: groups by reason, subject and age with oldest and newest", async () => {
     await makeDeadLetters(

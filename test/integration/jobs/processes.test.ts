@@ -199,5 +199,14 @@ describe("jobs: effectively once across worker processes (Redis ledger)", functi
     const [message] = await dlq.peekMessages(1);
     await dlq.close();
     assert.equal(message?.deadLetterReason, "Cancelled");
+
+    // A foreground service saw the job start, progress and end on job-events.
+    await eventually(async () => {
+      const status = client.createReceiver("job-events", "status");
+      const events = await status.peekMessages(100);
+      await status.close();
+      const subjects = new Set(events.map((e) => e.subject));
+      return subjects.has("JobStarted") && subjects.has("JobProgress") && subjects.has("JobDeadLettered");
+    }, 100);
   });
 });

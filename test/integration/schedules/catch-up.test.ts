@@ -67,7 +67,11 @@ describe("schedules: catch-up after downtime", function () {
     const next = missedTimes.at(-1)! + 10 * MIN;
     await w.runUntil(next + MIN, () => before + 3 * onBus + 4 + 3);
     const counts = new Map<string, number>();
-    for (const r of w.runs) counts.set(`${r.schedule}@${r.at}`, (counts.get(`${r.schedule}@${r.at}`) ?? 0) + 1);
-    assert.deepEqual([...counts.values()].filter((n) => n !== 1), []);
+    for (const r of w.runs)
+      counts.set(`${r.schedule}@${r.at}`, (counts.get(`${r.schedule}@${r.at}`) ?? 0) + 1);
+    assert.deepEqual(
+      [...counts.values()].filter((n) => n !== 1),
+      [],
+    );
   });
 });

@@ -56,7 +56,10 @@ describe("schedules: changed and removed schedules", function () {
     assert.equal(changes.length, 1);
     assert.equal(changes[0]!.from, v1.fingerprint);
     assert.equal(changes[0]!.to, v2.fingerprint);
-    assert.ok(changes[0]!.cancelled >= 2, `the v1 ticks within the horizon were cancelled (${changes[0]!.cancelled})`);
+    assert.ok(
+      changes[0]!.cancelled >= 2,
+      `the v1 ticks within the horizon were cancelled (${changes[0]!.cancelled})`,
+    );
 
     const evenMinutes = (until: number): number => Math.floor((until - changedAt) / (2 * MIN));
     const before = w.runs.length;
@@ -69,7 +72,10 @@ describe("schedules: changed and removed schedules", function () {
     );
     assert.equal(after.length, evenMinutes(changedAt + 10 * MIN));
     assert.ok(after.every((r) => new Date(r.at).getUTCMinutes() % 2 === 0 && r.at.endsWith(":00.000Z")));
-    assert.deepEqual([...runCounts(w.runs).values()].filter((n) => n !== 1), []);
+    assert.deepEqual(
+      [...runCounts(w.runs).values()].filter((n) => n !== 1),
+      [],
+    );
     assert.deepEqual(skipped, [], "cancelled ticks never reached a handler");
   });
 

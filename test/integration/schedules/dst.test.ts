@@ -76,7 +76,9 @@ describe("schedules: daylight-saving time", function () {
     const hourly = at(w, "hourly");
     assert.equal(hourly.length, 48);
     assert.deepEqual(
-      hourly.map((t) => localTime("Europe/Berlin", Date.parse(t))).filter((l) => l.startsWith("2027-10-31 02")),
+      hourly
+        .map((t) => localTime("Europe/Berlin", Date.parse(t)))
+        .filter((l) => l.startsWith("2027-10-31 02")),
       ["2027-10-31 02:00:00 (+02:00)", "2027-10-31 02:00:00 (+01:00)"],
     );
   });

@@ -51,7 +51,10 @@ describe("schedules: failing ticks", function () {
       assert.equal(dead.deadLetterReason, "MaxAttemptsExceeded");
       assert.equal(dead.applicationProperties?.["sbw-schedule"], "flaky");
       assert.equal(dead.applicationProperties?.["sbw-tick"], tickIso);
-      assert.equal(dead.applicationProperties?.["idempotency-key"], `sbw-tick:flaky:${tickIso}:${flaky.fingerprint.slice(0, 8)}`);
+      assert.equal(
+        dead.applicationProperties?.["idempotency-key"],
+        `sbw-tick:flaky:${tickIso}:${flaky.fingerprint.slice(0, 8)}`,
+      );
       assert.equal(dead.applicationProperties?.["sbw-attempt"], 3);
       await dlq.completeMessage(dead);
     } finally {

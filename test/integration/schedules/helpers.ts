@@ -13,7 +13,14 @@ import type { ScheduleDefinition } from "../../../src/topics/scheduleDsl.js";
 import { startWorker, type Worker } from "../../../src/worker/worker.js";
 import type { ScheduleObserver } from "../../../src/worker/schedules/state.js";
 import { deletePrefix, REDIS_URL } from "../../helpers/redis.js";
-import { entity, eventually, fastClientOptions, startTestEmulator, testConfig, testLogger } from "../worker/helpers.js";
+import {
+  entity,
+  eventually,
+  fastClientOptions,
+  startTestEmulator,
+  testConfig,
+  testLogger,
+} from "../worker/helpers.js";
 
 export const Tick = z.object({ schedule: z.string(), at: z.string(), version: z.string() });
 

@@ -20,7 +20,7 @@ function fakeReceiver(initial?: unknown) {
       return Promise.resolve();
     },
     get raw(): unknown {
-      return stored === null ? undefined : JSON.parse(stored.toString("utf8"));
+      return stored === null ? undefined : (JSON.parse(stored.toString("utf8")) as unknown);
     },
   };
 }

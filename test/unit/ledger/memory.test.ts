@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { MemoryLedgerStore } from "../../../src/worker/ledger/memory.js";
 import { ledgerContract } from "./contract.js";
 
@@ -10,5 +11,24 @@ ledgerContract("memory", () => {
       now += ms;
       return Promise.resolve();
     },
+  });
+});
+
+describe("ledger: memory specifics", () => {
+  it("stays bounded: beyond maxEntries the oldest finished jobs are dropped, running ones kept", async () => {
+    const store = new MemoryLedgerStore({ maxEntries: 10 });
+    const key = (i: number) => ({ scope: "s", id: `k${i}` });
+    await store.claim(key(0), "running", 60_000);
+    for (let i = 1; i < 30; i += 1) {
+      await store.claim(key(i), "h", 60_000);
+      await store.complete(key(i), "h", { status: "succeeded", at: 0, holder: "h" });
+    }
+    assert.equal((await store.claim(key(0), "other", 60_000)).kind, "held", "the running job survived");
+    assert.equal((await store.claim(key(29), "other", 60_000)).kind, "done", "the newest outcome survived");
+    assert.equal(
+      (await store.claim(key(1), "other", 60_000)).kind,
+      "claimed",
+      "the oldest outcome was dropped",
+    );
   });
 });

@@ -31,7 +31,10 @@ describe("schedule definitions", () => {
     ["the target subscription", { subscription: "generate" }],
   ] as const) {
     it(`changes the fingerprint when ${what} changes`, () => {
-      assert.notEqual(defineSchedule(topology, { ...base, ...change }).fingerprint, defineSchedule(topology, base).fingerprint);
+      assert.notEqual(
+        defineSchedule(topology, { ...base, ...change }).fingerprint,
+        defineSchedule(topology, base).fingerprint,
+      );
     });
   }
 
@@ -48,7 +51,11 @@ describe("schedule definitions", () => {
   it("accepts interval schedules with an anchor", () => {
     const { cron: _cron, ...rest } = base;
     const s = defineSchedule(topology, { ...rest, every: 90_000, anchor: new Date("2025-01-01T00:00:30Z") });
-    assert.deepEqual(s.trigger, { kind: "every", everyMs: 90_000, anchorMs: Date.parse("2025-01-01T00:00:30Z") });
+    assert.deepEqual(s.trigger, {
+      kind: "every",
+      everyMs: 90_000,
+      anchorMs: Date.parse("2025-01-01T00:00:30Z"),
+    });
     assert.equal(describeTrigger(s.trigger), "every 90s");
   });
 
@@ -96,7 +103,12 @@ describe("tick messages", () => {
   const calls: unknown[][] = [];
   const toMessage: ToMessage = (topic, subject, payload, options) => {
     calls.push([topic, subject, payload]);
-    return { body: payload, subject, messageId: options.messageId, applicationProperties: { ...options.applicationProperties } };
+    return {
+      body: payload,
+      subject,
+      messageId: options.messageId,
+      applicationProperties: { ...options.applicationProperties },
+    };
   };
 
   it("carries the tick id as MessageId and idempotency key, and names schedule, tick and fingerprint", () => {
@@ -123,6 +135,9 @@ describe("tick messages", () => {
 
   it("reads nothing from a message that is not a tick", () => {
     assert.equal(readTick({ "idempotency-key": "x" }), undefined);
-    assert.equal(readTick({ "sbw-schedule": "a", "sbw-tick": "not a date", "sbw-schedule-fingerprint": "f" }), undefined);
+    assert.equal(
+      readTick({ "sbw-schedule": "a", "sbw-tick": "not a date", "sbw-schedule-fingerprint": "f" }),
+      undefined,
+    );
   });
 });

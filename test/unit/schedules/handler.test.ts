@@ -44,7 +44,11 @@ function ctxFor(properties: Record<string, unknown>, attempt = 1): HandlerContex
 
 function tickProps(at: number, schedule = nightly): Record<string, unknown> {
   const tick = tickInfo(schedule, at);
-  return { "sbw-schedule": schedule.name, "sbw-tick": tick.iso, "sbw-schedule-fingerprint": schedule.fingerprint };
+  return {
+    "sbw-schedule": schedule.name,
+    "sbw-tick": tick.iso,
+    "sbw-schedule-fingerprint": schedule.fingerprint,
+  };
 }
 
 describe("tick handler wrapper", () => {
@@ -92,7 +96,12 @@ describe("tick handler wrapper", () => {
 
   it("skips a tick of a changed definition that fires after the change, and counts it", async () => {
     const now = Date.parse("2025-06-01T00:00:00Z");
-    const { book } = reconcile(EMPTY_BOOK, { id: "p", startedAt: 0, schedules: { nightly: changed.fingerprint } }, now, 60_000);
+    const { book } = reconcile(
+      EMPTY_BOOK,
+      { id: "p", startedAt: 0, schedules: { nightly: changed.fingerprint } },
+      now,
+      60_000,
+    );
     await store.claim(BOOK_KEY, "w", 1_000);
     await store.setCheckpoint(BOOK_KEY, "w", book);
     await store.release(BOOK_KEY, "w");
@@ -123,11 +132,21 @@ describe("tick handler wrapper", () => {
     const base = defineHandlers(topology, {
       reports: { generate: { ReportRequested: () => Promise.reject(new Error("boom")) } },
     });
-    const h = withScheduleTicks(base, { schedules: [nightly], store }).lookup("reports", "generate", "ReportRequested")!;
-    await assert.rejects(h({ reportId: "a" }, ctxFor(tickProps(Date.parse("2025-06-01T03:00:00Z")), 2)), /boom/);
+    const h = withScheduleTicks(base, { schedules: [nightly], store }).lookup(
+      "reports",
+      "generate",
+      "ReportRequested",
+    )!;
+    await assert.rejects(
+      h({ reportId: "a" }, ctxFor(tickProps(Date.parse("2025-06-01T03:00:00Z")), 2)),
+      /boom/,
+    );
     const last = await readLastOutcome(store, "nightly");
     assert.deepEqual([last?.outcome, last?.attempt, last?.error], ["failed", 2, "boom"]);
     // The running flag was released: the next tick runs.
-    assert.equal((await store.claim({ scope: "sbw-schedule", id: "sbw-schedule:nightly" }, "x", 1000)).kind, "claimed");
+    assert.equal(
+      (await store.claim({ scope: "sbw-schedule", id: "sbw-schedule:nightly" }, "x", 1000)).kind,
+      "claimed",
+    );
   });
 });

@@ -157,7 +157,11 @@ describe("schedule planner", () => {
     const perSecond: ScheduleTrigger = { kind: "cron", expression: "* * * * * *", timeZone: "UTC" };
     const started = performance.now();
     const found = lastTicks(perSecond, at("2025-05-25T00:00:00Z"), at("2025-06-01T00:00:00Z"), 3);
-    assert.deepEqual(iso(found), ["2025-05-31T23:59:58.000Z", "2025-05-31T23:59:59.000Z", "2025-06-01T00:00:00.000Z"]);
+    assert.deepEqual(iso(found), [
+      "2025-05-31T23:59:58.000Z",
+      "2025-05-31T23:59:59.000Z",
+      "2025-06-01T00:00:00.000Z",
+    ]);
     assert.ok(performance.now() - started < 1_000);
   });
 

@@ -1,10 +1,21 @@
 import assert from "node:assert/strict";
 import type { ScheduleTrigger } from "../../../src/topics/scheduleDsl.js";
-import { localTime, nextTicks, safeAnchor, tickId, ticksBetween, utcOffsetMs } from "../../../src/worker/schedules/ticks.js";
+import {
+  localTime,
+  nextTicks,
+  safeAnchor,
+  tickId,
+  ticksBetween,
+  utcOffsetMs,
+} from "../../../src/worker/schedules/ticks.js";
 
 const at = (iso: string): number => Date.parse(iso);
 const iso = (list: readonly number[]): string[] => list.map((t) => new Date(t).toISOString());
-const cron = (expression: string, timeZone = "UTC"): ScheduleTrigger => ({ kind: "cron", expression, timeZone });
+const cron = (expression: string, timeZone = "UTC"): ScheduleTrigger => ({
+  kind: "cron",
+  expression,
+  timeZone,
+});
 const every = (everyMs: number, anchorMs = 0): ScheduleTrigger => ({ kind: "every", everyMs, anchorMs });
 
 interface Row {
@@ -96,8 +107,14 @@ describe("schedule ticks", () => {
   it("fires an hourly Berlin job 25 times on the fall-back day and 23 times on the spring-forward day", () => {
     const hourly = cron("0 * * * *", "Europe/Berlin");
     // Local days: 2025-10-26 00:00 CEST = 10-25T22:00Z .. 10-27 00:00 CET = 10-26T23:00Z.
-    assert.equal(ticksBetween(hourly, at("2025-10-25T22:00:00Z") - 1, at("2025-10-26T23:00:00Z") - 1).length, 25);
-    assert.equal(ticksBetween(hourly, at("2025-03-29T23:00:00Z") - 1, at("2025-03-30T22:00:00Z") - 1).length, 23);
+    assert.equal(
+      ticksBetween(hourly, at("2025-10-25T22:00:00Z") - 1, at("2025-10-26T23:00:00Z") - 1).length,
+      25,
+    );
+    assert.equal(
+      ticksBetween(hourly, at("2025-03-29T23:00:00Z") - 1, at("2025-03-30T22:00:00Z") - 1).length,
+      23,
+    );
   });
 
   it("gives every worker the same ticks wherever it starts looking, even inside a repeated hour", () => {

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { ROOT_CONTEXT, trace, TraceFlags } from "@opentelemetry/api";
+import { PROPERTY } from "../../../src/telemetry/attributes.js";
+import { extractSpanContext, hasTraceContext, injectTraceContext } from "../../../src/telemetry/context.js";
+
+const TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
+const SPAN_ID = "b7ad6b7169203331";
+const ctx = trace.setSpanContext(ROOT_CONTEXT, {
+  traceId: TRACE_ID,
+  spanId: SPAN_ID,
+  traceFlags: TraceFlags.SAMPLED,
+  isRemote: false,
+});
+const TRACEPARENT = `00-${TRACE_ID}-${SPAN_ID}-01`;
+
+describe("telemetry: trace context on application properties", () => {
+  it("writes traceparent and Diagnostic-Id (the same W3C value) without touching the input", () => {
+    const input = { a: 1 };
+    const out = injectTraceContext(input, ctx);
+    assert.equal(out[PROPERTY.traceparent], TRACEPARENT);
+    assert.equal(out[PROPERTY.diagnosticId], TRACEPARENT);
+    assert.equal(out.a, 1);
+    assert.deepEqual(input, { a: 1 });
+  });
+
+  it("never overwrites a context already on the message (traceparent or Diagnostic-Id)", () => {
+    const other = `00-${"1".repeat(32)}-${"2".repeat(16)}-01`;
+    assert.equal(injectTraceContext({ traceparent: other }, ctx)[PROPERTY.traceparent], other);
+    const legacy = { "Diagnostic-Id": other };
+    assert.deepEqual(injectTraceContext(legacy, ctx), legacy);
+  });
+
+  it("writes nothing when there is no valid span in the context", () => {
+    assert.deepEqual(injectTraceContext({ a: 1 }, ROOT_CONTEXT), { a: 1 });
+    assert.deepEqual(injectTraceContext(undefined, ROOT_CONTEXT), {});
+  });
+
+  it("reads traceparent first, else Diagnostic-Id", () => {
+    const other = `00-${"1".repeat(32)}-${"2".repeat(16)}-00`;
+    const both = extractSpanContext({ traceparent: TRACEPARENT, "Diagnostic-Id": other });
+    assert.equal(both?.traceId, TRACE_ID);
+    assert.equal(both?.isRemote, true);
+    const diag = extractSpanContext({ "Diagnostic-Id": other });
+    assert.equal(diag?.traceId, "1".repeat(32));
+    assert.equal(diag?.traceFlags, TraceFlags.NONE);
+  });
+
+  it("ignores what is not a W3C traceparent (a legacy Request-Id, garbage)", () => {
+    assert.equal(extractSpanContext({ "Diagnostic-Id": "|abc.1." }), undefined);
+    assert.equal(extractSpanContext({ traceparent: "nope" }), undefined);
+    assert.equal(extractSpanContext(undefined), undefined);
+    assert.equal(hasTraceContext({ traceparent: 5 }), false);
+  });
+
+  it("carries tracestate along", () => {
+    const withState = trace.setSpanContext(ROOT_CONTEXT, {
+      ...trace.getSpanContext(ctx)!,
+      traceState: { serialize: () => "vendor=x", get: () => undefined, set: (() => {}) as never, unset: (() => {}) as never },
+    } as never);
+    const out = injectTraceContext({}, withState);
+    assert.equal(out[PROPERTY.tracestate], "vendor=x");
+  });
+});

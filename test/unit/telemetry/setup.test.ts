@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import {
+  isTelemetryConfigError,
+  startTelemetry,
+  telemetrySettings,
+  TelemetryConfigError,
+} from "../../../src/telemetry/setup.js";
+import { workerTelemetrySettings } from "../../../src/telemetry/worker.js";
+
+describe("telemetry: settings from OTEL_* variables", () => {
+  it("is off with no endpoint, and startTelemetry loads nothing then", async () => {
+    const settings = telemetrySettings({});
+    assert.equal(settings.exporter, undefined);
+    assert.equal(settings.serviceName, "sbworker");
+    assert.deepEqual(settings.sampler, { name: "parentbased_always_on", ratio: 1 });
+    const telemetry = await startTelemetry({});
+    assert.equal(telemetry.enabled, false);
+    await telemetry.shutdown();
+  });
+
+  it("appends /v1/traces to the base endpoint and uses the traces endpoint as is", () => {
+    assert.equal(
+      telemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }).exporter?.url,
+      "http://collector:4318/v1/traces",
+    );
+    assert.equal(
+      telemetrySettings({
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://a:4318",
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://b:4318/custom",
+      }).exporter?.url,
+      "http://b:4318/custom",
+    );
+  });
+
+  it("defaults to http/protobuf, accepts http/json, and parses headers", () => {
+    const base = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" };
+    assert.equal(telemetrySettings(base).exporter?.protocol, "http/protobuf");
+    const json = telemetrySettings({
+      ...base,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_HEADERS: "api-key=a%20b,x=1",
+    });
+    assert.equal(json.exporter?.protocol, "http/json");
+    assert.deepEqual(json.exporter?.headers, { "api-key": "a b", x: "1" });
+  });
+
+  it("is off when OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none", () => {
+    const base = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" };
+    assert.equal(telemetrySettings({ ...base, OTEL_SDK_DISABLED: "true" }).exporter, undefined);
+    assert.equal(telemetrySettings({ ...base, OTEL_TRACES_EXPORTER: "none" }).exporter, undefined);
+  });
+
+  it("reads the sampler, the parent mode and the semconv opt-in", () => {
+    const s = telemetrySettings({
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0.1",
+      SBW_TRACE_PARENT_FROM_MESSAGE: "true",
+      OTEL_SEMCONV_STABILITY_OPT_IN: "http,messaging/dup",
+      OTEL_SERVICE_NAME: "orders-api",
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+    });
+    assert.deepEqual(s.sampler, { name: "parentbased_traceidratio", ratio: 0.1 });
+    assert.equal(s.parentFromMessage, true);
+    assert.equal(s.dup, true);
+    assert.equal(s.serviceName, "orders-api");
+    assert.deepEqual(s.batch, { scheduledDelayMillis: 100 });
+  });
+
+  it("reports every bad setting at once", () => {
+    let error: unknown;
+    try {
+      telemetrySettings({
+        OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318",
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc",
+        OTEL_TRACES_SAMPLER: "sometimes",
+        OTEL_TRACES_SAMPLER_ARG: "2",
+        SBW_TRACE_PARENT_FROM_MESSAGE: "yes",
+        OTEL_BSP_SCHEDULE_DELAY: "-1",
+      });
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(isTelemetryConfigError(error));
+    assert.ok(error instanceof TelemetryConfigError);
+    assert.equal(error.issues.length, 6, error.issues.join("\n"));
+    assert.match(error.issues[1]!, /grpc is not bundled/);
+  });
+
+  it("reads the worker's metric switches", () => {
+    assert.deepEqual(workerTelemetrySettings({}), {
+      metrics: true,
+      processMetrics: true,
+      queueMetrics: false,
+      queueMetricsIntervalMs: 30_000,
+    });
+    assert.equal(workerTelemetrySettings({ SBW_QUEUE_METRICS: "true" }).queueMetrics, true);
+    assert.throws(() => workerTelemetrySettings({ SBW_METRICS: "on" }), /SBW_METRICS: expected true or false/);
+  });
+});

@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { ServiceBusReceivedMessage } from "@azure/service-bus";
+import { ATTR, DISPOSITION, EVENT, withDup } from "../../../src/telemetry/attributes.js";
+import { injectTraceContext } from "../../../src/telemetry/context.js";
+import { createWorkerTracing, dispositionOf, startPublishSpan } from "../../../src/telemetry/tracing.js";
+import { TransientError } from "../../../src/worker/errors.js";
+import type { DeliveryEvent } from "../../../src/worker/observer.js";
+import { memoryTracing, type MemoryTracing } from "./helpers.js";
+
+const event: DeliveryEvent = {
+  topic: "orders",
+  subscription: "audit",
+  messageId: "m-1",
+  sessionId: undefined,
+  subject: "OrderPlaced",
+  attempt: 1,
+  deliveryCount: 0,
+};
+
+function received(properties: Record<string, unknown>): ServiceBusReceivedMessage {
+  return {
+    body: {},
+    messageId: "m-1",
+    applicationProperties: properties,
+    enqueuedTimeUtc: new Date("2026-01-01T00:00:00Z"),
+    correlationId: "req-1",
+  } as unknown as ServiceBusReceivedMessage;
+}
+
+describe("telemetry: spans", () => {
+  let t: MemoryTracing;
+  beforeEach(async () => (t = await memoryTracing()));
+  afterEach(() => t.close());
+
+  /** Publishes inside a "request" span; returns the message properties and the spans' ids. */
+  function publishInRequest(): { properties: Record<string, unknown>; traceId: string; producerId: string } {
+    const request = trace.getTracer("test").startSpan("POST /orders", { kind: SpanKind.SERVER });
+    const inRequest = trace.setSpan(context.active(), request);
+    const { span, context: producerContext } = startPublishSpan(
+      { topic: "orders", messageCount: 1, messageId: "m-1", subject: "OrderPlaced" },
+      {},
+      inRequest,
+    );
+    const properties = injectTraceContext({}, producerContext);
+    span.end();
+    request.end();
+    return { properties, traceId: request.spanContext().traceId, producerId: span.spanContext().spanId };
+  }
+
+  it("links the process span to the publisher's span by default, in a trace of its own", () => {
+    const { properties, traceId, producerId } = publishInRequest();
+    const d = createWorkerTracing({ parentFromMessage: false }).start(received(properties), event);
+    d.end();
+    const [process] = t.named("process ");
+    assert.ok(process);
+    assert.equal(process.name, "process orders/audit");
+    assert.equal(process.kind, SpanKind.CONSUMER);
+    assert.notEqual(process.spanContext().traceId, traceId);
+    assert.equal(process.parentSpanContext, undefined);
+    assert.equal(process.links[0]?.context.spanId, producerId);
+    assert.equal(process.attributes[ATTR.linkMode], "link");
+  });
+
+  it("parents the process span to the publisher's span with SBW_TRACE_PARENT_FROM_MESSAGE", () => {
+    const { properties, traceId, producerId } = publishInRequest();
+    createWorkerTracing({ parentFromMessage: true }).start(received(properties), event).end();
+    const [process] = t.named("process ");
+    assert.equal(process!.spanContext().traceId, traceId);
+    assert.equal(process!.parentSpanContext?.spanId, producerId);
+    const producer = t.named("send orders")[0]!;
+    assert.equal(producer.kind, SpanKind.PRODUCER);
+    assert.equal(producer.attributes[ATTR.messagingSystem], "servicebus");
+    assert.equal(producer.attributes[ATTR.operationType], "send");
+  });
+
+  it("never inherits the context active in the receive callback", () => {
+    const unrelated = trace.getTracer("test").startSpan("unrelated");
+    context.with(trace.setSpan(context.active(), unrelated), () => {
+      createWorkerTracing({ parentFromMessage: true }).start(received({}), event).end();
+    });
+    unrelated.end();
+    assert.equal(t.named("process ")[0]!.parentSpanContext, undefined);
+  });
+
+  it("carries the messaging attributes, runs the handler in its context and records the settlement", () => {
+    const d = createWorkerTracing({ parentFromMessage: false }).start(received({}), { ...event, deliveryCount: 2, attempt: 3 });
+    const inside = d.run(() => trace.getSpan(context.active())?.spanContext().spanId);
+    assert.equal(inside, d.span.spanContext().spanId);
+    d.event(EVENT.lockRenewed, { [ATTR.lock]: "message" });
+    d.handled({ kind: "failed", error: new TransientError("db down") });
+    d.startSettle().end({ kind: "retry", delayMs: 10, nextAttempt: 4 });
+    d.end();
+    d.end(); // idempotent
+    const process = t.named("process ")[0]!;
+    assert.equal(process.attributes[ATTR.subscriptionName], "audit");
+    assert.equal(process.attributes[ATTR.destinationName], "orders");
+    assert.equal(process.attributes[ATTR.operationName], "process");
+    assert.equal(process.attributes[ATTR.deliveryCount], 2);
+    assert.equal(process.attributes[ATTR.attempt], 3);
+    assert.equal(process.attributes[ATTR.enqueuedTime], 1_767_225_600);
+    assert.equal(process.attributes[ATTR.conversationId], "req-1");
+    assert.equal(process.attributes[ATTR.errorType], "Transient");
+    assert.equal(process.attributes[ATTR.dispositionStatus], "complete");
+    assert.equal(process.status.code, SpanStatusCode.ERROR);
+    assert.deepEqual(
+      process.events.map((e) => e.name),
+      [EVENT.lockRenewed, "exception", EVENT.retryScheduled],
+    );
+    const settle = t.named("complete ")[0]!;
+    assert.equal(settle.parentSpanContext?.spanId, process.spanContext().spanId);
+    assert.equal(settle.attributes[ATTR.operationType], "settle");
+    assert.equal(settle.attributes[ATTR.settlement], "retry");
+  });
+
+  it("records a failed settlement on the settlement span", () => {
+    const d = createWorkerTracing({ parentFromMessage: false }).start(received({}), event);
+    d.startSettle().end({ kind: "deadLetter", reason: "NoHandler", description: "{}" }, new Error("link detached"));
+    d.end();
+    const settle = t.named("dead_letter ")[0]!;
+    assert.equal(settle.status.code, SpanStatusCode.ERROR);
+    assert.equal(settle.attributes[ATTR.deadLetterReason], "NoHandler");
+  });
+
+  it("maps settlements to dispositions and emits the renamed attributes on request", () => {
+    assert.equal(dispositionOf({ kind: "abandon" }), DISPOSITION.abandon);
+    assert.equal(dispositionOf({ kind: "retry", delayMs: 1, nextAttempt: 2 }), DISPOSITION.complete);
+    const dup = withDup({ [ATTR.messagingSystem]: "servicebus", [ATTR.deliveryCount]: 1 });
+    assert.equal(dup["messaging.system.name"], "azure.servicebus");
+    assert.equal(dup["azure.servicebus.message.delivery_count"], 1);
+    assert.equal(dup[ATTR.messagingSystem], "servicebus");
+  });
+});
