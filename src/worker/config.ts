@@ -93,7 +93,7 @@ const schema = z.object({
   SERVICEBUS_NAMESPACE: z
     .string()
     .regex(
-      /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?$/,
+      /^(localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)(:\d+)?$/,
       "expected a fully qualified namespace such as contoso.servicebus.windows.net",
     )
     .optional(),

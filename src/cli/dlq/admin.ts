@@ -61,11 +61,14 @@ function restError(error: unknown): RestErrorLike | undefined {
 
 /**
  * Refused (401/403), unreachable (no HTTP answer: DNS, refused, TLS) or broken (5xx): the
- * administration path is given up. A 404 is an answer about one entity, not about the API.
+ * administration path is given up. A 404 is an answer about one entity, not about the API; a
+ * credential that cannot get a token is the caller's problem whichever path it takes.
  */
 export function adminUnavailable(error: unknown): AdminUnavailable | undefined {
   if (error instanceof AdminUnavailable) return error;
   const e = restError(error);
+  // No token at all (@azure/identity's errors): peeking would fail the same way.
+  if (e?.name === "CredentialUnavailableError" || e?.name?.endsWith("AuthenticationError")) return undefined;
   const status = e?.statusCode;
   if (status === 401 || status === 403)
     return new AdminUnavailable(`refused (${status}${e?.code ? ` ${e.code}` : ""}: needs Manage)`, {

@@ -14,7 +14,7 @@ import { DlqError } from "./errors.js";
 type Env = Readonly<Record<string, string | undefined>>;
 
 const CONNECTION_STRING = /(^|;)\s*Endpoint\s*=\s*sb:\/\/[^;]+/i;
-const NAMESPACE = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?$/;
+const NAMESPACE = /^(localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)(:\d+)?$/;
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value.trim();

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { defineSchedule } from "../../../src/topics/scheduleDsl.js";
 import type { CatchUpPolicy } from "../../../src/topics/scheduleDsl.js";
-import { World } from "./helpers.js";
+import { between, World } from "./helpers.js";
 
 const MIN = 60_000;
 
@@ -31,9 +31,10 @@ describe("schedules: catch-up after downtime", function () {
     const list = [every10("none", "none"), every10("latest", "latest"), every10("all3", { all: 3 })];
     const pod = await w.startPod("first", list);
     // Run 20 minutes: ticks at +9 and +19 minutes for each schedule.
-    await w.runUntil(start + 20 * MIN, () => 3 * Math.floor((w.clock.now() - start + MIN) / (10 * MIN)));
+    await w.runUntil(start + 20 * MIN, () => 3 * between(start, w.clock.now(), 10 * MIN));
     assert.equal(w.runs.length, 6);
-    const watermark = w.clock.now() + 3 * MIN;
+    // The last cycle ran one step (a minute) before the end, scheduling 3 minutes ahead.
+    const watermark = w.clock.now() - MIN + 3 * MIN;
     await pod.close();
 
     // Nothing runs for 75 minutes: ticks up to the watermark were on the bus; the rest are missed.
@@ -65,7 +66,10 @@ describe("schedules: catch-up after downtime", function () {
     }
     // Running on: the next tick of each schedule runs once, and no catch-up repeats.
     const next = missedTimes.at(-1)! + 10 * MIN;
-    await w.runUntil(next + MIN, () => before + 3 * onBus + 4 + 3);
+    await w.runUntil(
+      next + MIN,
+      () => before + 3 * onBus + 4 + 3 * between(next - MIN, w.clock.now(), 10 * MIN),
+    );
     const counts = new Map<string, number>();
     for (const r of w.runs)
       counts.set(`${r.schedule}@${r.at}`, (counts.get(`${r.schedule}@${r.at}`) ?? 0) + 1);

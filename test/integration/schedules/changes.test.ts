@@ -5,7 +5,7 @@ import { createPublisher } from "../../../src/publisher/index.js";
 import { tickMessage } from "../../../src/worker/schedules/message.js";
 import type { ScheduleObserver } from "../../../src/worker/schedules/state.js";
 import { eventually, testClient } from "../worker/helpers.js";
-import { runCounts, World } from "./helpers.js";
+import { between, runCounts, World } from "./helpers.js";
 
 const MIN = 60_000;
 
@@ -47,7 +47,7 @@ describe("schedules: changed and removed schedules", function () {
     };
     await w.startPod("old-1", [v1], "redis", observer);
     await w.startPod("old-2", [v1], "redis", observer);
-    await w.runUntil(start + 5 * MIN, () => 5);
+    await w.runUntil(start + 5 * MIN, () => between(start, w.clock.now(), MIN));
     assert.deepEqual(new Set(w.runs.map((r) => r.version)), new Set(["v1"]));
 
     // A rolling deploy: a pod with the new definition starts while the old pods still run.
@@ -61,7 +61,7 @@ describe("schedules: changed and removed schedules", function () {
       `the v1 ticks within the horizon were cancelled (${changes[0]!.cancelled})`,
     );
 
-    const evenMinutes = (until: number): number => Math.floor((until - changedAt) / (2 * MIN));
+    const evenMinutes = (until: number): number => between(changedAt, until, 2 * MIN);
     const before = w.runs.length;
     await w.runUntil(changedAt + 10 * MIN, () => before + evenMinutes(w.clock.now()));
     const after = w.runs.slice(before);
@@ -94,7 +94,7 @@ describe("schedules: changed and removed schedules", function () {
     const changes: { to: string | null; cancelled: number }[] = [];
     const skipped: string[] = [];
     const old = await w.startPod("old", [nightly], "redis", { tickSkipped: (e) => skipped.push(e.why) });
-    await w.runUntil(start + 3 * MIN, () => 3);
+    await w.runUntil(start + 3 * MIN, () => between(start, w.clock.now(), MIN));
     await w.startPod("new", [], "redis", { changed: (e) => changes.push(e) });
     assert.deepEqual(
       changes.map((c) => c.to),

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { defineSchedule } from "../../../src/topics/scheduleDsl.js";
-import { runCounts, World, type Ledger } from "./helpers.js";
+import { between, runCounts, World, type Ledger } from "./helpers.js";
 
 const MIN = 60_000;
 
@@ -49,10 +49,7 @@ describe("schedules: one execution per tick across workers", function () {
       const minutes = ledger === "redis" ? 15 : 8;
       const end = start + minutes * MIN;
       // Ticks after `start`: one per minute and two per minute.
-      const expectedAt = (now: number): number => {
-        const elapsed = now - start;
-        return Math.floor((elapsed + 5_000) / MIN) + Math.floor((elapsed + 5_000) / 30_000);
-      };
+      const expectedAt = (now: number): number => between(start, now, MIN) + between(start, now, 30_000);
       await w.runUntil(end, () => expectedAt(w.clock.now()));
       const counts = runCounts(w.runs);
       assert.equal(counts.size, expectedAt(end));

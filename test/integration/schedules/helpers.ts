@@ -154,6 +154,11 @@ export class World {
   }
 }
 
+/** How many multiples of `periodMs` (epoch-aligned ticks) fall in (from, to]. */
+export function between(from: number, to: number, periodMs: number): number {
+  return Math.floor(to / periodMs) - Math.floor(from / periodMs);
+}
+
 /** Runs per `schedule@at`, for exactly-once assertions. */
 export function runCounts(runs: readonly Run[]): Map<string, number> {
   const counts = new Map<string, number>();

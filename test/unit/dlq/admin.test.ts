@@ -43,5 +43,8 @@ describe("dlq admin: when the administration API is used", () => {
     assert.match(adminUnavailable(restError(503))!.reason, /^failed \(503: /);
     assert.equal(adminUnavailable(restError(404, "MessageEntityNotFoundError")), undefined);
     assert.equal(adminUnavailable(restError(400)), undefined);
+    // A credential that cannot get a token fails the peek path too: not a reason to fall back.
+    for (const name of ["CredentialUnavailableError", "AggregateAuthenticationError", "AuthenticationError"])
+      assert.equal(adminUnavailable(Object.assign(new Error("no token"), { name })), undefined);
   });
 });

@@ -5,8 +5,9 @@ import { startTelemetry, type Telemetry } from "../../../src/telemetry/setup.js"
 export interface MemoryTracing {
   readonly exporter: InMemorySpanExporter;
   readonly telemetry: Telemetry;
-  spans(): ReadableSpan[];
-  named(prefix: string): ReadableSpan[];
+  /** Finished spans, after pending exports (resource detection makes them asynchronous). */
+  spans(): Promise<ReadableSpan[]>;
+  named(prefix: string): Promise<ReadableSpan[]>;
   close(): Promise<void>;
 }
 
@@ -16,8 +17,14 @@ export async function memoryTracing(env: Record<string, string> = {}): Promise<M
   return {
     exporter,
     telemetry,
-    spans: () => exporter.getFinishedSpans(),
-    named: (prefix) => exporter.getFinishedSpans().filter((s) => s.name.startsWith(prefix)),
+    spans: async () => {
+      await telemetry.flush();
+      return exporter.getFinishedSpans();
+    },
+    named: async (prefix) => {
+      await telemetry.flush();
+      return exporter.getFinishedSpans().filter((s) => s.name.startsWith(prefix));
+    },
     close: async () => {
       await telemetry.shutdown();
       exporter.reset();

@@ -48,11 +48,11 @@ describe("telemetry: spans", () => {
     return { properties, traceId: request.spanContext().traceId, producerId: span.spanContext().spanId };
   }
 
-  it("links the process span to the publisher's span by default, in a trace of its own", () => {
+  it("links the process span to the publisher's span by default, in a trace of its own", async () => {
     const { properties, traceId, producerId } = publishInRequest();
     const d = createWorkerTracing({ parentFromMessage: false }).start(received(properties), event);
     d.end();
-    const [process] = t.named("process ");
+    const [process] = await t.named("process ");
     assert.ok(process);
     assert.equal(process.name, "process orders/audit");
     assert.equal(process.kind, SpanKind.CONSUMER);
@@ -62,28 +62,28 @@ describe("telemetry: spans", () => {
     assert.equal(process.attributes[ATTR.linkMode], "link");
   });
 
-  it("parents the process span to the publisher's span with SBW_TRACE_PARENT_FROM_MESSAGE", () => {
+  it("parents the process span to the publisher's span with SBW_TRACE_PARENT_FROM_MESSAGE", async () => {
     const { properties, traceId, producerId } = publishInRequest();
     createWorkerTracing({ parentFromMessage: true }).start(received(properties), event).end();
-    const [process] = t.named("process ");
+    const [process] = await t.named("process ");
     assert.equal(process!.spanContext().traceId, traceId);
     assert.equal(process!.parentSpanContext?.spanId, producerId);
-    const producer = t.named("send orders")[0]!;
+    const producer = (await t.named("send orders"))[0]!;
     assert.equal(producer.kind, SpanKind.PRODUCER);
     assert.equal(producer.attributes[ATTR.messagingSystem], "servicebus");
     assert.equal(producer.attributes[ATTR.operationType], "send");
   });
 
-  it("never inherits the context active in the receive callback", () => {
+  it("never inherits the context active in the receive callback", async () => {
     const unrelated = trace.getTracer("test").startSpan("unrelated");
     context.with(trace.setSpan(context.active(), unrelated), () => {
       createWorkerTracing({ parentFromMessage: true }).start(received({}), event).end();
     });
     unrelated.end();
-    assert.equal(t.named("process ")[0]!.parentSpanContext, undefined);
+    assert.equal((await t.named("process "))[0]!.parentSpanContext, undefined);
   });
 
-  it("carries the messaging attributes, runs the handler in its context and records the settlement", () => {
+  it("carries the messaging attributes, runs the handler in its context and records the settlement", async () => {
     const d = createWorkerTracing({ parentFromMessage: false }).start(received({}), { ...event, deliveryCount: 2, attempt: 3 });
     const inside = d.run(() => trace.getSpan(context.active())?.spanContext().spanId);
     assert.equal(inside, d.span.spanContext().spanId);
@@ -92,7 +92,7 @@ describe("telemetry: spans", () => {
     d.startSettle().end({ kind: "retry", delayMs: 10, nextAttempt: 4 });
     d.end();
     d.end(); // idempotent
-    const process = t.named("process ")[0]!;
+    const process = (await t.named("process "))[0]!;
     assert.equal(process.attributes[ATTR.subscriptionName], "audit");
     assert.equal(process.attributes[ATTR.destinationName], "orders");
     assert.equal(process.attributes[ATTR.operationName], "process");
@@ -100,24 +100,24 @@ describe("telemetry: spans", () => {
     assert.equal(process.attributes[ATTR.attempt], 3);
     assert.equal(process.attributes[ATTR.enqueuedTime], 1_767_225_600);
     assert.equal(process.attributes[ATTR.conversationId], "req-1");
-    assert.equal(process.attributes[ATTR.errorType], "Transient");
+    assert.equal(process.attributes[ATTR.errorType], "TransientError");
     assert.equal(process.attributes[ATTR.dispositionStatus], "complete");
     assert.equal(process.status.code, SpanStatusCode.ERROR);
     assert.deepEqual(
       process.events.map((e) => e.name),
       [EVENT.lockRenewed, "exception", EVENT.retryScheduled],
     );
-    const settle = t.named("complete ")[0]!;
+    const settle = (await t.named("complete "))[0]!;
     assert.equal(settle.parentSpanContext?.spanId, process.spanContext().spanId);
     assert.equal(settle.attributes[ATTR.operationType], "settle");
     assert.equal(settle.attributes[ATTR.settlement], "retry");
   });
 
-  it("records a failed settlement on the settlement span", () => {
+  it("records a failed settlement on the settlement span", async () => {
     const d = createWorkerTracing({ parentFromMessage: false }).start(received({}), event);
     d.startSettle().end({ kind: "deadLetter", reason: "NoHandler", description: "{}" }, new Error("link detached"));
     d.end();
-    const settle = t.named("dead_letter ")[0]!;
+    const settle = (await t.named("dead_letter "))[0]!;
     assert.equal(settle.status.code, SpanStatusCode.ERROR);
     assert.equal(settle.attributes[ATTR.deadLetterReason], "NoHandler");
   });

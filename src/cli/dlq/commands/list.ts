@@ -13,7 +13,7 @@ import type { CliIo } from "../../command.js";
 import { subscriptionKeys, topology } from "../../../topics/index.js";
 import { AdminUnavailable, countAll, countEntities, openAdminClient, type AdminCount } from "../admin.js";
 import { parseSource, sourceLabel, type SourceEntity } from "../entity.js";
-import { oneLine } from "../errors.js";
+import { DlqError, oneLine } from "../errors.js";
 import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
@@ -92,7 +92,12 @@ export async function listCommand(argv: readonly string[], io: CliIo): Promise<n
         (r: AdminCount) => [r.entity, r.deadLetters ?? "?", r.activeMessages ?? "?", r.error],
       );
     } catch (error) {
-      if (!(error instanceof AdminUnavailable) || io.signal.aborted) throw error;
+      if (io.signal.aborted) {
+        io.stderr.write("sbworker dlq list: interrupted\n");
+        return 1;
+      }
+      if (!(error instanceof AdminUnavailable))
+        throw new DlqError("Connection", `administration API: ${oneLine(error)}`, { cause: error });
       const what = named ? "the given entities" : "the topology's subscriptions";
       io.stderr.write(
         `sbworker dlq list: administration API ${error.reason}; counting by peeking the dead-letter queues of ${what} instead\n`,

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { SpanKind } from "@opentelemetry/api";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { ATTR } from "../../../src/telemetry/attributes.js";
+import { memoryTracing, type MemoryTracing } from "../../unit/telemetry/helpers.js";
+import { eventually } from "../worker/helpers.js";
+import { handlers, startStack, type Stack } from "./helpers.js";
+
+const byName = (spans: ReadableSpan[], name: string) => spans.filter((s) => s.name === name);
+const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
+
+describe("telemetry: one trace from the HTTP request to the worker (SDK against the emulator)", function () {
+  this.timeout(30_000);
+  let t: MemoryTracing;
+  let stack: Stack | undefined;
+
+  afterEach(async () => {
+    await stack?.close();
+    stack = undefined;
+    await t.close();
+  });
+
+  describe("parent mode (SBW_TRACE_PARENT_FROM_MESSAGE=true)", () => {
+    beforeEach(async () => {
+      t = await memoryTracing();
+      stack = await startStack(handlers(), { SBW_TRACE_PARENT_FROM_MESSAGE: "true" });
+    });
+
+    it("chains SERVER → PRODUCER → CONSUMER for a plain and a session subscription, across a retry", async () => {
+      const s = stack!;
+      const answer = await s.post("/orders", { customerId: "retry" }, { "Idempotency-Key": "req-42" });
+      assert.equal(answer.messageId, "OrderPlaced:req-42");
+      await s.recorder.until(
+        () =>
+          s.recorder.settledEvents.some((e) => e.subscription === "audit" && e.settlement.kind === "complete") &&
+          s.recorder.settledEvents.some((e) => e.subscription === "fulfillment"),
+      );
+      // The first attempt's span ends when its `complete` returns, which can be after the retry ran.
+      await eventually(async () => byName(await t.spans(), "process orders/audit").length === 2);
+      const spans = await t.spans();
+      const [server] = byName(spans, "POST /orders");
+      const [producer] = byName(spans, "send orders");
+      assert.ok(server && producer, spans.map((x) => x.name).join(", "));
+      const traceId = server.spanContext().traceId;
+      assert.equal(answer.traceId, traceId);
+      assert.equal(server.kind, SpanKind.SERVER);
+      assert.equal(producer.kind, SpanKind.PRODUCER);
+      assert.equal(parentOf(producer), server.spanContext().spanId);
+
+      const audit = byName(spans, "process orders/audit").sort(
+        (a, b) => Number(a.attributes[ATTR.attempt]) - Number(b.attributes[ATTR.attempt]),
+      );
+      assert.deepEqual(audit.map((x) => x.attributes[ATTR.attempt]), [1, 2], "two attempts: a retry");
+      const [fulfillment] = byName(spans, "process orders/fulfillment");
+      assert.ok(fulfillment);
+      assert.equal(fulfillment.attributes[ATTR.sessionId], answer.sessionId);
+      for (const process of [...audit, fulfillment]) {
+        assert.equal(process.kind, SpanKind.CONSUMER);
+        assert.equal(process.spanContext().traceId, traceId, `${process.name} is in the request's trace`);
+        assert.equal(parentOf(process), producer.spanContext().spanId);
+        assert.match(String(process.attributes[ATTR.messageId]), /^OrderPlaced:req-42/);
+      }
+      assert.equal(audit[0]!.attributes[ATTR.outcome], "failed");
+      assert.ok(audit[0]!.events.some((e) => e.name === "sbworker.retry_scheduled"));
+      // Settlement spans are children of their process span, with the disposition.
+      const settles = spans.filter((x) => x.attributes[ATTR.operationType] === "settle");
+      for (const process of [...audit, fulfillment]) {
+        const settle = settles.find((x) => parentOf(x) === process.spanContext().spanId);
+        assert.equal(settle?.attributes[ATTR.dispositionStatus], "complete", process.name);
+      }
+    });
+
+    it("chains SERVER → PRODUCER (schedule) → CONSUMER for a scheduled message", async () => {
+      const s = stack!;
+      const runAt = new Date(Date.now() + 400).toISOString();
+      const answer = await s.post("/reports", { rows: 10, runAt });
+      assert.ok(answer.sequenceNumber !== undefined);
+      await s.recorder.until(() => s.recorder.settledEvents.some((e) => e.subscription === "generate"));
+      const spans = await t.spans();
+      const [server] = byName(spans, "POST /reports");
+      const [producer] = byName(spans, "schedule reports");
+      const [process] = byName(spans, "process reports/generate");
+      assert.ok(server && producer && process, spans.map((x) => x.name).join(", "));
+      assert.equal(producer.attributes[ATTR.operationName], "schedule");
+      assert.equal(parentOf(process), producer.spanContext().spanId);
+      assert.equal(process.spanContext().traceId, server.spanContext().traceId);
+    });
+  });
+
+  describe("link mode (the default)", () => {
+    beforeEach(async () => {
+      t = await memoryTracing();
+      stack = await startStack(handlers());
+    });
+
+    it("starts a trace per job, linked to the PRODUCER span, for plain and session subscriptions", async () => {
+      const s = stack!;
+      await s.post("/orders", {});
+      await s.recorder.until(() => s.recorder.settledEvents.length >= 2);
+      const spans = await t.spans();
+      const [producer] = byName(spans, "send orders");
+      assert.ok(producer);
+      for (const name of ["process orders/audit", "process orders/fulfillment"]) {
+        const [process] = byName(spans, name);
+        assert.ok(process, name);
+        assert.notEqual(process.spanContext().traceId, producer.spanContext().traceId);
+        assert.equal(process.parentSpanContext, undefined);
+        assert.equal(process.links[0]?.context.spanId, producer.spanContext().spanId);
+        assert.equal(process.links[0]?.context.traceId, producer.spanContext().traceId);
+      }
+    });
+  });
+});
