@@ -9,4 +9,7 @@ import type { Suite } from "../lib/runner.js";
 export const suites: Readonly<Record<string, () => Promise<Suite>>> = {
   emulator: async () => (await import("./emulator.js")).default,
   ledger: async () => (await import("./ledger.js")).default,
+  worker: async () => (await import("./worker.js")).default,
+  replay: async () => (await import("./replay.js")).default,
+  telemetry: async () => (await import("./telemetry.js")).default,
 };

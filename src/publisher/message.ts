@@ -89,7 +89,10 @@ export function prepareMessage(
   if (scheduledAt !== undefined && !(scheduledAt instanceof Date && Number.isFinite(scheduledAt.getTime())))
     throw new PublishError("InvalidOptions", `${topic}/${subject}: scheduledAt must be a valid Date`);
   if (timeToLive !== undefined && !(Number.isInteger(timeToLive) && timeToLive > 0))
-    throw new PublishError("InvalidOptions", `${topic}/${subject}: timeToLive must be a positive integer (ms)`);
+    throw new PublishError(
+      "InvalidOptions",
+      `${topic}/${subject}: timeToLive must be a positive integer (ms)`,
+    );
   if (idempotencyKey !== undefined && idempotencyKey.length === 0)
     throw new PublishError("InvalidOptions", `${topic}/${subject}: idempotencyKey must not be empty`);
 

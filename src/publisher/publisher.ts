@@ -70,8 +70,7 @@ export interface BatchPublisher<T extends TopologyShape = Topology> extends Publ
 
 /** A connection string, or a fully qualified namespace with an Azure credential. */
 export type PublisherConnection =
-  | string
-  | { readonly namespace: string; readonly credential: TokenCredential };
+  string | { readonly namespace: string; readonly credential: TokenCredential };
 
 export interface PublisherOptions<T extends TopologyShape> {
   /** The publisher creates (and closes) its own client. */
@@ -106,7 +105,10 @@ export function createPublisher<T extends TopologyShape = Topology>(
   const { client, owned } = clientFor(options);
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const seams = options.seams ?? {};
-  const tracing = { ...(options.tracing?.tracer ? { tracer: options.tracing.tracer } : {}), dup: options.tracing?.dup ?? false };
+  const tracing = {
+    ...(options.tracing?.tracer ? { tracer: options.tracing.tracer } : {}),
+    dup: options.tracing?.dup ?? false,
+  };
   const senders = new Map<string, ServiceBusSender>();
   let closed: Promise<void> | undefined;
 
@@ -182,11 +184,17 @@ export function createPublisher<T extends TopologyShape = Topology>(
         continue;
       }
       if (current.messages.length === 0)
-        throw new PublishError("MessageTooLarge", `${topic}: message ${String(message.messageId)} does not fit in a batch`);
+        throw new PublishError(
+          "MessageTooLarge",
+          `${topic}: message ${String(message.messageId)} does not fit in a batch`,
+        );
       batches.push(current);
       current = { batch: await sender.createMessageBatch(), messages: [] };
       if (!current.batch.tryAddMessage(message))
-        throw new PublishError("MessageTooLarge", `${topic}: message ${String(message.messageId)} does not fit in a batch`);
+        throw new PublishError(
+          "MessageTooLarge",
+          `${topic}: message ${String(message.messageId)} does not fit in a batch`,
+        );
       current.messages.push(message);
     }
     if (current.messages.length > 0) batches.push(current);

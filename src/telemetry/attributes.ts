@@ -90,8 +90,7 @@ export const SPAN_NAME = {
   schedule: (topic: string) => `schedule ${topic}`,
   /** The destination of a consumer is its subscription (`orders/fulfillment`). */
   process: (topic: string, subscription: string) => `process ${topic}/${subscription}`,
-  settle: (operation: string, topic: string, subscription: string) =>
-    `${operation} ${topic}/${subscription}`,
+  settle: (operation: string, topic: string, subscription: string) => `${operation} ${topic}/${subscription}`,
 } as const;
 
 /** Trace-context application properties (./context.ts). */

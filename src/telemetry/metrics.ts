@@ -16,7 +16,9 @@ import { LABEL, METRIC, type Outcome as OutcomeLabel } from "../deploy/metric-na
 import type { DeliveryEvent, WorkerObserver } from "../worker/observer.js";
 import type { Settlement } from "../worker/policy.js";
 
-const SECONDS_FAST = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600];
+const SECONDS_FAST = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600,
+];
 const SECONDS_QUEUE = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21_600, 86_400];
 const SECONDS_ACCEPT = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -190,7 +192,8 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     },
     sessionAccepted(e) {
       sessionsHeld.inc({ subscription: e.subscription });
-      if (e.acquireMs !== undefined) sessionAcquire.observe({ subscription: e.subscription }, e.acquireMs / 1000);
+      if (e.acquireMs !== undefined)
+        sessionAcquire.observe({ subscription: e.subscription }, e.acquireMs / 1000);
     },
     sessionReleased(e) {
       sessionsHeld.dec({ subscription: e.subscription });

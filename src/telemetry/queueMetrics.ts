@@ -92,7 +92,8 @@ export function startQueueMetrics(options: QueueMetricsOptions): QueueMetricsPol
       if (failing.delete(target.key)) log.info({ subscription: target.key }, "queue metrics recovered");
     } catch (error) {
       // Reported once per failing streak, not every interval; the gauges keep the last values.
-      if (!failing.has(target.key)) log.warn({ err: error, subscription: target.key }, "queue metrics poll failed");
+      if (!failing.has(target.key))
+        log.warn({ err: error, subscription: target.key }, "queue metrics poll failed");
       failing.add(target.key);
     }
   };

@@ -112,8 +112,7 @@ export function telemetrySettings(env: Env): TelemetrySettings {
 
   const tracesEndpoint = value(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
   const baseEndpoint = value(env, "OTEL_EXPORTER_OTLP_ENDPOINT");
-  const url =
-    tracesEndpoint ?? (baseEndpoint ? `${baseEndpoint.replace(/\/+$/, "")}/v1/traces` : undefined);
+  const url = tracesEndpoint ?? (baseEndpoint ? `${baseEndpoint.replace(/\/+$/, "")}/v1/traces` : undefined);
   if (url !== undefined && !/^https?:\/\/\S+$/.test(url))
     issues.push(`OTEL_EXPORTER_OTLP_ENDPOINT: expected an http(s) URL, got "${url}"`);
 
@@ -164,9 +163,7 @@ export function telemetrySettings(env: Env): TelemetrySettings {
     exporter: disabled || url === undefined ? undefined : { url, protocol, headers },
     serviceName: value(env, "OTEL_SERVICE_NAME") ?? "sbworker",
     sampler: { name: samplerName ?? "parentbased_always_on", ratio },
-    batch: Object.fromEntries(
-      Object.entries(batch).filter(([, v]) => v !== undefined),
-    ) as TelemetrySettings["batch"],
+    batch: Object.fromEntries(Object.entries(batch).filter(([, v]) => v !== undefined)),
     parentFromMessage: parentText === "true",
     dup: dupRequested(env),
   };
@@ -231,13 +228,17 @@ export async function startTelemetry(env: Env, options: StartTelemetryOptions = 
   const extra = options.spanProcessors ?? [];
   if (!settings.exporter && extra.length === 0) return off(settings);
 
-  const [{ NodeSDK }, { BatchSpanProcessor }, { W3CTraceContextPropagator, W3CBaggagePropagator, CompositePropagator }, api] =
-    await Promise.all([
-      import("@opentelemetry/sdk-node"),
-      import("@opentelemetry/sdk-trace-base"),
-      import("@opentelemetry/core"),
-      import("@opentelemetry/api"),
-    ]);
+  const [
+    { NodeSDK },
+    { BatchSpanProcessor },
+    { W3CTraceContextPropagator, W3CBaggagePropagator, CompositePropagator },
+    api,
+  ] = await Promise.all([
+    import("@opentelemetry/sdk-node"),
+    import("@opentelemetry/sdk-trace-base"),
+    import("@opentelemetry/core"),
+    import("@opentelemetry/api"),
+  ]);
   const processors: SpanProcessor[] = [...extra];
   let batch: SpanProcessor | undefined;
   if (settings.exporter) {
@@ -261,7 +262,10 @@ export async function startTelemetry(env: Env, options: StartTelemetryOptions = 
   const bounded = async (work: Promise<unknown>, what: string): Promise<void> => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took longer than ${flushTimeoutMs} ms`)), flushTimeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`${what} took longer than ${flushTimeoutMs} ms`)),
+        flushTimeoutMs,
+      );
     });
     try {
       await Promise.race([work, timeout]);
@@ -284,8 +288,7 @@ export async function startTelemetry(env: Env, options: StartTelemetryOptions = 
   return {
     enabled: true,
     settings,
-    flush: () =>
-      bounded(Promise.all(processors.map((p) => p.forceFlush())), "telemetry flush"),
+    flush: () => bounded(Promise.all(processors.map((p) => p.forceFlush())), "telemetry flush"),
     shutdown,
     [Symbol.asyncDispose]: shutdown,
   };

@@ -242,8 +242,7 @@ class SpanDeliveryTrace implements DeliveryTrace {
         if (error !== undefined) recordError(child, error);
         child.end();
         this.span.setAttribute(ATTR.dispositionStatus, disposition);
-        if (settlement.kind === "retry")
-          this.event(EVENT.retryScheduled, settlementAttributes(settlement));
+        if (settlement.kind === "retry") this.event(EVENT.retryScheduled, settlementAttributes(settlement));
       },
     };
   }

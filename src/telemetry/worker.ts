@@ -39,7 +39,9 @@ export function workerTelemetrySettings(env: Env): WorkerTelemetrySettings {
   };
   const interval = env.SBW_QUEUE_METRICS_INTERVAL_MS?.trim();
   if (interval && !/^[1-9]\d*$/.test(interval))
-    issues.push(`SBW_QUEUE_METRICS_INTERVAL_MS: expected a positive integer (milliseconds), got "${interval}"`);
+    issues.push(
+      `SBW_QUEUE_METRICS_INTERVAL_MS: expected a positive integer (milliseconds), got "${interval}"`,
+    );
   const settings = {
     metrics: flag("SBW_METRICS", true),
     processMetrics: flag("SBW_PROCESS_METRICS", true),

@@ -62,6 +62,8 @@ export interface WorkerConfig {
     /** Test-only fault injection (`SBW_FAULT`); never set in production. */
     readonly fault: "exit-before-complete" | undefined;
   };
+  /** Schedules (docs/schedules.md): whether this worker schedules ticks, and how far ahead. */
+  readonly schedules: { readonly enabled: boolean; readonly horizonMs: number };
   /** Settings of the reference domain's handlers. */
   readonly reference: {
     readonly outboxDir: string | undefined;
@@ -149,6 +151,8 @@ const schema = z.object({
   SBW_LEDGER_TTL_MS: positive(),
   SBW_STALL_TIMEOUT_MS: positive(),
   SBW_PROGRESS_INTERVAL_MS: ms(),
+  SBW_SCHEDULES: z.enum(["on", "off"], "expected on or off").optional(),
+  SBW_SCHEDULE_HORIZON_MS: positive(),
   SBW_FAULT: z.enum(["exit-before-complete"], "expected exit-before-complete (test only)").optional(),
 });
 
@@ -239,6 +243,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
       progressIntervalMs: e.SBW_PROGRESS_INTERVAL_MS ?? 1_000,
       fault: e.SBW_FAULT,
     },
+    schedules: { enabled: e.SBW_SCHEDULES !== "off", horizonMs: e.SBW_SCHEDULE_HORIZON_MS ?? 120_000 },
     reference: {
       outboxDir: e.SBW_OUTBOX_DIR,
       reportsDir: e.SBW_REPORTS_DIR,

@@ -31,6 +31,9 @@ import { combineObservers } from "./observer.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
 import { Resources } from "./resources.js";
 import { SessionConsumer } from "./sessionConsumer.js";
+import type { ScheduleDefinition } from "../topics/scheduleDsl.js";
+import type { Scheduler } from "./schedules/scheduler.js";
+import { scheduleRuntime, startScheduler, tickRegistry, type SchedulingOptions } from "./schedules/index.js";
 import { withJobControl } from "./jobs/cancel.js";
 import { jobEventSender } from "./jobs/events.js";
 import type { JobRuntime } from "./jobs/runtime.js";
@@ -45,6 +48,10 @@ export interface WorkerOptions<T extends TopologyShape> {
   readonly clientOptions?: ServiceBusClientOptions;
   /** Seam for tests of the policy's jitter. */
   readonly random?: () => number;
+  /** Schedules to keep scheduled and whose ticks to judge (docs/schedules.md); omitted: none. */
+  readonly schedules?: readonly ScheduleDefinition[];
+  /** Scheduler settings and seams; default from `config.schedules`. */
+  readonly scheduling?: SchedulingOptions;
   /** Spans per handler attempt and the `/metrics` registry (src/telemetry); each optional. */
   readonly telemetry?: { readonly tracing?: WorkerTracing; readonly metrics?: WorkerMetrics };
 }
@@ -54,6 +61,8 @@ export interface Worker extends AsyncDisposable {
   /** The health server's address, when it runs. */
   readonly http: { readonly host: string; readonly port: number } | undefined;
   readonly draining: boolean;
+  /** The scheduler, when this worker runs schedules. */
+  readonly scheduler: Scheduler | undefined;
   health(): { live: boolean; ready: boolean; loops: LoopHealth[] };
   /** Graceful shutdown (idempotent): stop intake, drain, close everything. */
   close(): Promise<void>;
@@ -124,6 +133,7 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
   };
 
   let http: HealthServer | undefined;
+  let scheduler: Scheduler | undefined;
   try {
     const client: ServiceBusClient = resources.add(
       "servicebus client",
@@ -155,12 +165,17 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
       r.close(),
     );
     jobs = runtime;
+    const schedules = options.schedules;
+    const scheduling = { ...config.schedules, ...options.scheduling };
+    const ticks = schedules ? scheduleRuntime(store) : undefined;
+    if (ticks?.owned) resources.add("schedule store", ticks.store, (s) => s.close());
+    const handlers = schedules && ticks ? tickRegistry(registry, schedules, ticks, scheduling) : registry;
     const sendEvent = jobEventSender(publisher, registry.topology);
     for (const binding of bindings) {
       const target = {
         binding,
         topic: registry.topology[binding.topic]!,
-        registry,
+        registry: handlers,
         publisher,
         log: logger.child({ topic: binding.topic, subscription: binding.subscription }),
         ...(options.telemetry?.tracing ? { tracing: options.telemetry.tracing } : {}),
@@ -185,6 +200,18 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
       loops.push(loop);
       await loop.start();
     }
+    if (schedules && ticks) {
+      const started = await startScheduler({
+        schedules,
+        options: scheduling,
+        topology: registry.topology,
+        client,
+        toMessage: (topic, subject, payload, opts) => publisher.toMessage(topic, subject, payload, opts),
+        runtime: ticks,
+        log: logger.child({ component: "scheduler" }),
+      });
+      if (started) scheduler = resources.add("scheduler", started, (s) => s.close());
+    }
   } catch (error) {
     await resources.close().catch(() => {
       /* each failure was reported by the Resources error hook */
@@ -196,6 +223,7 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
   let closing: Promise<void> | undefined;
   const drainAndClose = async (): Promise<void> => {
     draining = true;
+    await scheduler?.close();
     log.info("draining: intake stopped");
     await Promise.all(loops.map((l) => l.stopIntake()));
     await Promise.all(loops.map((l, i) => l.drain(bindings[i]!.policy.drainTimeoutMs)));
@@ -212,6 +240,9 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
     },
     get draining() {
       return draining;
+    },
+    get scheduler() {
+      return scheduler;
     },
     health: () => {
       const live = liveness(source);

@@ -5,6 +5,7 @@ import { emulatorCommand } from "./emulator.js";
 import { k8sCommand } from "./k8s.js";
 import { publishCommand } from "./publish.js";
 import { runCommand } from "./run.js";
+import { schedulesCommand } from "./schedules.js";
 import { startCommand } from "./start.js";
 import { topologyCommand } from "./topology.js";
 
@@ -16,4 +17,5 @@ export const commands: readonly CliCommand[] = [
   emulatorCommand,
   k8sCommand,
   dlqCommand,
+  schedulesCommand,
 ];

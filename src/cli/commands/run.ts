@@ -1,6 +1,7 @@
 /** `sbworker run`: the worker against the configured Service Bus (what the container runs). */
 import { parseArgs } from "node:util";
 import { createReferenceHandlers } from "../../handlers/index.js";
+import { schedules } from "../../topics/schedules.js";
 import type { WorkerConfig } from "../../worker/config.js";
 import { CONFIG_KEYS, loadConfig } from "../../worker/config.js";
 import { isConfigError } from "../../worker/errors.js";
@@ -85,6 +86,7 @@ export async function runWorker(
   let worker;
   try {
     worker = await startWorker({
+      schedules,
       config,
       registry,
       logger,
@@ -120,7 +122,8 @@ export async function runWorker(
       });
       if (poller) running.add("queue metrics", poller, (p) => p.close());
     }
-    for (const [i, start] of sidecars.entries()) running.add(`sidecar ${i}`, await start(logger), (s) => s.close());
+    for (const [i, start] of sidecars.entries())
+      running.add(`sidecar ${i}`, await start(logger), (s) => s.close());
     await aborted(io.signal);
     logger.info({ reason: String(io.signal.reason) }, "shutdown requested");
   } finally {

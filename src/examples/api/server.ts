@@ -17,7 +17,14 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { context, isSpanContextValid, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  context,
+  isSpanContextValid,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { isPublishError, type Published, type PublishOptions } from "../../publisher/index.js";
 import { sbworkerTracer } from "../../telemetry/tracing.js";
@@ -161,12 +168,16 @@ export async function startExampleApi(options: ExampleApiOptions): Promise<Examp
         const result = await route(known, req);
         status = result.status;
         const sc = span.spanContext();
-        send(res, status, { ...(result.body as object), ...(isSpanContextValid(sc) ? { traceId: sc.traceId } : {}) });
+        send(res, status, {
+          ...(result.body as object),
+          ...(isSpanContextValid(sc) ? { traceId: sc.traceId } : {}),
+        });
       } catch (error) {
         status =
           error instanceof HttpError
             ? error.status
-            : isPublishError(error) && ["InvalidPayload", "InvalidOptions", "UnknownSubject"].includes(error.code)
+            : isPublishError(error) &&
+                ["InvalidPayload", "InvalidOptions", "UnknownSubject"].includes(error.code)
               ? 400
               : 503;
         const message = error instanceof Error ? error.message : String(error);

@@ -93,9 +93,13 @@ describe("schedules: changed and removed schedules", function () {
     });
     const changes: { to: string | null; cancelled: number }[] = [];
     const skipped: string[] = [];
-    const old = await w.startPod("old", [nightly], "redis", { tickSkipped: (e) => skipped.push(e.why) });
+    const observer: ScheduleObserver = {
+      changed: (e) => changes.push(e),
+      tickSkipped: (e) => skipped.push(e.why),
+    };
+    const old = await w.startPod("old", [nightly], "redis", observer);
     await w.runUntil(start + 3 * MIN, () => between(start, w.clock.now(), MIN));
-    await w.startPod("new", [], "redis", { changed: (e) => changes.push(e) });
+    await w.startPod("new", [], "redis", observer);
     assert.deepEqual(
       changes.map((c) => c.to),
       [null],
@@ -109,7 +113,9 @@ describe("schedules: changed and removed schedules", function () {
     const client = testClient(w.emulator);
     const publisher = createPublisher({ client, topology: w.topology });
     const sender = client.createSender(w.topology.ticks.name);
-    await sender.sendMessages(tickMessage(nightly, w.clock.now() + MIN, publisher.toMessage));
+    await sender.sendMessages(
+      tickMessage(nightly, w.clock.now() + MIN, (...args) => publisher.toMessage(...args)),
+    );
     await eventually(() => skipped.length === 1);
     assert.deepEqual(skipped, ["stale"]);
     assert.equal(w.runs.length, before);

@@ -12,6 +12,7 @@ import { defineTopic } from "../../../src/topics/dsl.js";
 import type { ScheduleDefinition } from "../../../src/topics/scheduleDsl.js";
 import { startWorker, type Worker } from "../../../src/worker/worker.js";
 import type { ScheduleObserver } from "../../../src/worker/schedules/state.js";
+import { ticksBetween } from "../../../src/worker/schedules/ticks.js";
 import { deletePrefix, REDIS_URL } from "../../helpers/redis.js";
 import {
   entity,
@@ -30,7 +31,12 @@ export function tickTopology(windowMs: number) {
     duplicateDetection: { windowMs },
     messages: { Tick },
     subscriptions: {
-      run: { subjects: ["Tick"], maxDeliveryCount: 10, policy: { maxAttempts: 3, concurrency: 4 } },
+      run: {
+        subjects: ["Tick"],
+        maxDeliveryCount: 10,
+        lockDurationMs: 5 * 60_000,
+        policy: { maxAttempts: 3, concurrency: 4 },
+      },
     },
   });
   return { ticks } as const;
@@ -58,6 +64,8 @@ export type Ledger = "redis" | "memory";
 export class World {
   readonly runs: Run[] = [];
   readonly pods = new Set<Pod>();
+  /** Every schedule any pod declared: steps stop at their fire times. */
+  private readonly schedules = new Map<string, ScheduleDefinition>();
   /** Handler behaviour: throw for these schedule names. */
   readonly failing = new Set<string>();
   readonly prefix = `sbw-it-sched:${randomUUID().slice(0, 8)}:`;
@@ -81,6 +89,7 @@ export class World {
     ledger: Ledger = "redis",
     observer?: ScheduleObserver,
   ): Promise<Pod> {
+    for (const s of schedules) this.schedules.set(`${s.name}:${s.fingerprint}`, s);
     const registry = defineHandlers(this.topology, {
       ticks: {
         run: {
@@ -124,10 +133,20 @@ export class World {
     return pod;
   }
 
-  /** Cycles every pod, then moves the clock by `ms` (a third of the horizon by default). */
+  /**
+   * Cycles every pod, then moves the clock by `ms` (a third of the horizon by default), stopping
+   * early at the next fire time of any schedule. Ticks thus become due at the end of an advance:
+   * a tick delivered in the middle of a long advance would see its lock expire at once.
+   */
   async step(ms = Math.floor(this.horizonMs / 3)): Promise<void> {
     for (const pod of this.pods) await pod.cycle();
-    this.clock.advance(ms);
+    const now = this.clock.now();
+    let target = now + ms;
+    for (const s of this.schedules.values()) {
+      const next = ticksBetween(s.trigger, now, target, 1)[0];
+      if (next !== undefined) target = Math.min(target, next);
+    }
+    this.clock.advance(target - now);
   }
 
   /** Steps until the clock reaches `until`, waiting after each step for the due ticks to be handled. */

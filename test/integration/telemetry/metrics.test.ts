@@ -53,25 +53,42 @@ describe("telemetry: /metrics while messages are processed, retried and dead-let
 
     await s.post("/orders", { customerId: "retry" });
     await s.post("/reports", { reportId: "bad-1", rows: 1 });
+    // One at a time: with two deliveries in flight on one link, the emulator has been seen to apply
+    // one's dead-letter to the other as well (reported; see the issue 5 notes).
+    await s.recorder.until(() => s.recorder.settledEvents.some((e) => e.subscription === "generate"));
     await s.post("/reports", { reportId: "good-1", rows: 1 });
     await s.recorder.until(() => s.recorder.settledEvents.length >= 5);
-    await eventually(async () => sample(await scrape(), "sbworker_messages_processed_total", { subscription: "orders/audit", outcome: "completed" }) === 1);
+    await eventually(
+      async () =>
+        sample(await scrape(), "sbworker_messages_processed_total", {
+          subscription: "orders/audit",
+          outcome: "completed",
+        }) === 1,
+    );
 
     const text = await scrape();
     const audit = { subscription: "orders/audit" };
     assert.equal(sample(text, "sbworker_messages_processed_total", { ...audit, outcome: "retried" }), 1);
     assert.equal(sample(text, "sbworker_retries_total", audit), 1);
     assert.equal(
-      sample(text, "sbworker_messages_processed_total", { subscription: "orders/fulfillment", outcome: "completed" }),
+      sample(text, "sbworker_messages_processed_total", {
+        subscription: "orders/fulfillment",
+        outcome: "completed",
+      }),
       1,
     );
     const generate = { subscription: "reports/generate" };
     assert.equal(sample(text, "sbworker_messages_processed_total", { ...generate, outcome: "completed" }), 1);
-    assert.equal(sample(text, "sbworker_messages_processed_total", { ...generate, outcome: "dead_lettered" }), 1);
+    assert.equal(
+      sample(text, "sbworker_messages_processed_total", { ...generate, outcome: "dead_lettered" }),
+      1,
+    );
     assert.equal(sample(text, "sbworker_dead_letters_total", { ...generate, reason: "BadReport" }), 1);
     assert.equal(sample(text, "sbworker_inflight_handlers", audit), 0);
     assert.ok(sample(text, "sbworker_time_in_queue_seconds_count", audit) >= 1);
-    assert.ok(sample(text, "sbworker_session_acquire_seconds_count", { subscription: "orders/fulfillment" }) >= 1);
+    assert.ok(
+      sample(text, "sbworker_session_acquire_seconds_count", { subscription: "orders/fulfillment" }) >= 1,
+    );
 
     // Queue depth from the administration API (the emulator's), polled into the same registry.
     const admin = plainAdminClient(s.emulator);
@@ -80,7 +97,12 @@ describe("telemetry: /metrics while messages are processed, retried and dead-let
       metrics: s.telemetry.metrics!,
       source: adminQueueSource(admin, client),
       targets: [
-        { key: "reports/generate", topic: s.topology.reports.name, subscription: "generate", requiresSession: false },
+        {
+          key: "reports/generate",
+          topic: s.topology.reports.name,
+          subscription: "generate",
+          requiresSession: false,
+        },
       ],
       intervalMs: 60_000,
       log: s.log,

@@ -77,7 +77,9 @@ describe("telemetry: the OTLP/HTTP exporter against a receiver", function () {
     assert.equal(telemetry.enabled, true);
     stack = await startStack(handlers());
     await stack.post("/reports", { rows: 10 });
-    await stack.recorder.until(() => stack!.recorder.settledEvents.some((e) => e.subscription === "generate"));
+    await stack.recorder.until(() =>
+      stack!.recorder.settledEvents.some((e) => e.subscription === "generate"),
+    );
   }
 
   it("receives the worker's spans as OTLP/JSON on /v1/traces", async () => {

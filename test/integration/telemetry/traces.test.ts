@@ -32,8 +32,9 @@ describe("telemetry: one trace from the HTTP request to the worker (SDK against 
       assert.equal(answer.messageId, "OrderPlaced:req-42");
       await s.recorder.until(
         () =>
-          s.recorder.settledEvents.some((e) => e.subscription === "audit" && e.settlement.kind === "complete") &&
-          s.recorder.settledEvents.some((e) => e.subscription === "fulfillment"),
+          s.recorder.settledEvents.some(
+            (e) => e.subscription === "audit" && e.settlement.kind === "complete",
+          ) && s.recorder.settledEvents.some((e) => e.subscription === "fulfillment"),
       );
       // The first attempt's span ends when its `complete` returns, which can be after the retry ran.
       await eventually(async () => byName(await t.spans(), "process orders/audit").length === 2);
@@ -50,7 +51,11 @@ describe("telemetry: one trace from the HTTP request to the worker (SDK against 
       const audit = byName(spans, "process orders/audit").sort(
         (a, b) => Number(a.attributes[ATTR.attempt]) - Number(b.attributes[ATTR.attempt]),
       );
-      assert.deepEqual(audit.map((x) => x.attributes[ATTR.attempt]), [1, 2], "two attempts: a retry");
+      assert.deepEqual(
+        audit.map((x) => x.attributes[ATTR.attempt]),
+        [1, 2],
+        "two attempts: a retry",
+      );
       const [fulfillment] = byName(spans, "process orders/fulfillment");
       assert.ok(fulfillment);
       assert.equal(fulfillment.attributes[ATTR.sessionId], answer.sessionId);

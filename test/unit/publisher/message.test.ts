@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { deriveMessageId, isPublishError, prepareMessage, PublishError } from "../../../src/publisher/index.js";
+import {
+  deriveMessageId,
+  isPublishError,
+  prepareMessage,
+  PublishError,
+} from "../../../src/publisher/index.js";
 import { defineTopic } from "../../../src/topics/dsl.js";
 
 const topology = {
@@ -35,8 +40,20 @@ describe("publisher: building a message", () => {
   });
 
   it("derives the MessageId from the idempotency key, deterministically, and sends the key along", () => {
-    const a = prepareMessage(topology, "orders", "OrderPlaced", { orderId: "o-1" }, { idempotencyKey: "req-9" });
-    const b = prepareMessage(topology, "orders", "OrderPlaced", { orderId: "o-2" }, { idempotencyKey: "req-9" });
+    const a = prepareMessage(
+      topology,
+      "orders",
+      "OrderPlaced",
+      { orderId: "o-1" },
+      { idempotencyKey: "req-9" },
+    );
+    const b = prepareMessage(
+      topology,
+      "orders",
+      "OrderPlaced",
+      { orderId: "o-2" },
+      { idempotencyKey: "req-9" },
+    );
     assert.equal(a.messageId, "OrderPlaced:req-9");
     assert.equal(b.messageId, a.messageId);
     assert.equal(a.message.applicationProperties?.["idempotency-key"], "req-9");
@@ -47,7 +64,13 @@ describe("publisher: building a message", () => {
 
   it("prefers an explicit MessageId, and falls back to a random one without a key", () => {
     assert.equal(
-      prepareMessage(topology, "orders", "OrderPlaced", { orderId: "o" }, { messageId: "x", idempotencyKey: "k" }).messageId,
+      prepareMessage(
+        topology,
+        "orders",
+        "OrderPlaced",
+        { orderId: "o" },
+        { messageId: "x", idempotencyKey: "k" },
+      ).messageId,
       "x",
     );
     const r1 = prepareMessage(topology, "free", "Ping", {}).messageId;
@@ -56,13 +79,19 @@ describe("publisher: building a message", () => {
 
   it("carries the options: schedule, time to live, correlation id, properties", () => {
     const at = new Date(Date.now() + 60_000);
-    const p = prepareMessage(topology, "free", "Ping", {}, {
-      scheduledAt: at,
-      timeToLive: 5_000,
-      correlationId: "c",
-      sessionId: "s",
-      applicationProperties: { tenant: "t1" },
-    });
+    const p = prepareMessage(
+      topology,
+      "free",
+      "Ping",
+      {},
+      {
+        scheduledAt: at,
+        timeToLive: 5_000,
+        correlationId: "c",
+        sessionId: "s",
+        applicationProperties: { tenant: "t1" },
+      },
+    );
     assert.equal(p.scheduledAt, at);
     assert.equal(p.message.scheduledEnqueueTimeUtc, at);
     assert.equal(p.message.timeToLive, 5_000);
@@ -72,12 +101,30 @@ describe("publisher: building a message", () => {
   });
 
   it("rejects with a typed code: unknown topic or subject, invalid payload, invalid options", () => {
-    assert.equal(codeOf(() => prepareMessage(topology, "nope", "X", {})), "UnknownTopic");
-    assert.equal(codeOf(() => prepareMessage(topology, "toString", "X", {})), "UnknownTopic");
-    assert.equal(codeOf(() => prepareMessage(topology, "orders", "Nope", {})), "UnknownSubject");
-    assert.equal(codeOf(() => prepareMessage(topology, "orders", "OrderPlaced", { orderId: 5 })), "InvalidPayload");
-    assert.equal(codeOf(() => prepareMessage(topology, "free", "Ping", {}, { scheduledAt: new Date(NaN) })), "InvalidOptions");
-    assert.equal(codeOf(() => prepareMessage(topology, "free", "Ping", {}, { timeToLive: -1 })), "InvalidOptions");
+    assert.equal(
+      codeOf(() => prepareMessage(topology, "nope", "X", {})),
+      "UnknownTopic",
+    );
+    assert.equal(
+      codeOf(() => prepareMessage(topology, "toString", "X", {})),
+      "UnknownTopic",
+    );
+    assert.equal(
+      codeOf(() => prepareMessage(topology, "orders", "Nope", {})),
+      "UnknownSubject",
+    );
+    assert.equal(
+      codeOf(() => prepareMessage(topology, "orders", "OrderPlaced", { orderId: 5 })),
+      "InvalidPayload",
+    );
+    assert.equal(
+      codeOf(() => prepareMessage(topology, "free", "Ping", {}, { scheduledAt: new Date(NaN) })),
+      "InvalidOptions",
+    );
+    assert.equal(
+      codeOf(() => prepareMessage(topology, "free", "Ping", {}, { timeToLive: -1 })),
+      "InvalidOptions",
+    );
     assert.ok(new PublishError("Closed", "x") instanceof Error);
   });
 });

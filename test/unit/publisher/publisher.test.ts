@@ -3,7 +3,12 @@ import type { ServiceBusClient, ServiceBusMessage } from "@azure/service-bus";
 import { ServiceBusError } from "@azure/service-bus";
 import { context, SpanKind, trace } from "@opentelemetry/api";
 import { z } from "zod";
-import { createPublisher, isPublishError, retryDelay, type PublishError } from "../../../src/publisher/index.js";
+import {
+  createPublisher,
+  isPublishError,
+  retryDelay,
+  type PublishError,
+} from "../../../src/publisher/index.js";
 import { defineTopic } from "../../../src/topics/dsl.js";
 import { memoryTracing, type MemoryTracing } from "../telemetry/helpers.js";
 
@@ -26,7 +31,7 @@ function fakeClient(options: { perBatch?: number; failures?: unknown[] } = {}) {
     createSender(entity: string) {
       const maybeFail = () => {
         const f = failures.shift();
-        if (f !== undefined) throw f;
+        if (f !== undefined) throw f as Error;
       };
       return {
         createMessageBatch: () => {
@@ -42,7 +47,7 @@ function fakeClient(options: { perBatch?: number; failures?: unknown[] } = {}) {
         },
         sendMessages(m: ServiceBusMessage | { messages: ServiceBusMessage[] }) {
           maybeFail();
-          sent.push({ entity, messages: "messages" in m ? [...m.messages] : [m as ServiceBusMessage] });
+          sent.push({ entity, messages: "messages" in m ? [...m.messages] : [m] });
           return Promise.resolve();
         },
         scheduleMessages(m: ServiceBusMessage | ServiceBusMessage[], at: Date) {
@@ -89,7 +94,10 @@ describe("publisher: sending", () => {
     const producer = (await t.named("send jobs"))[0]!;
     assert.equal(producer.kind, SpanKind.PRODUCER);
     assert.equal(producer.parentSpanContext?.spanId, request.spanContext().spanId);
-    assert.equal(props.traceparent, `00-${producer.spanContext().traceId}-${producer.spanContext().spanId}-01`);
+    assert.equal(
+      props.traceparent,
+      `00-${producer.spanContext().traceId}-${producer.spanContext().spanId}-01`,
+    );
     assert.equal(props["Diagnostic-Id"], props.traceparent);
     await publisher.close();
     await publisher.close();
@@ -114,7 +122,12 @@ describe("publisher: sending", () => {
     assert.equal(fake.sent.length, 1);
 
     const failing = fakeClient({ failures: [busy(), busy(), busy(), busy()] });
-    const p2 = createPublisher({ client: failing.client, topology, seams: noSleep, retry: { maxAttempts: 3 } });
+    const p2 = createPublisher({
+      client: failing.client,
+      topology,
+      seams: noSleep,
+      retry: { maxAttempts: 3 },
+    });
     const error = (await p2.publish("jobs", "Job", { id: "3" }).catch((e: unknown) => e)) as PublishError;
     assert.ok(isPublishError(error));
     assert.equal(error.code, "Transient");
@@ -125,7 +138,9 @@ describe("publisher: sending", () => {
   it("does not retry a permanent failure, and maps it to a code", async () => {
     const fake = fakeClient({ failures: [permanent("UnauthorizedAccess")] });
     const publisher = createPublisher({ client: fake.client, topology, seams: noSleep });
-    const error = (await publisher.publish("jobs", "Job", { id: "4" }).catch((e: unknown) => e)) as PublishError;
+    const error = (await publisher
+      .publish("jobs", "Job", { id: "4" })
+      .catch((e: unknown) => e)) as PublishError;
     assert.equal(error.code, "Unauthorized");
     assert.equal(error.attempts, 1);
   });
@@ -145,7 +160,11 @@ describe("publisher: sending", () => {
     const publisher = createPublisher({ client: fake.client, topology });
     const at = new Date(Date.now() + 60_000);
     const results = await publisher.publishBatch([
-      ...Array.from({ length: 7 }, (_, i) => ({ topic: "jobs" as const, subject: "Job" as const, payload: { id: `b${i}` } })),
+      ...Array.from({ length: 7 }, (_, i) => ({
+        topic: "jobs" as const,
+        subject: "Job" as const,
+        payload: { id: `b${i}` },
+      })),
       { topic: "other", subject: "Ping", payload: {} },
       { topic: "jobs", subject: "Job", payload: { id: "later" }, options: { scheduledAt: at } },
     ]);
@@ -153,28 +172,48 @@ describe("publisher: sending", () => {
     assert.equal(results[0]!.messageId, "job:b0");
     assert.equal(results[8]!.messageId, "job:later");
     const jobs = fake.sent.filter((s) => s.entity === "jobs-entity");
-    assert.deepEqual(jobs.map((s) => s.messages.length), [3, 3, 1, 1]);
+    assert.deepEqual(
+      jobs.map((s) => s.messages.length),
+      [3, 3, 1, 1],
+    );
     assert.equal(jobs[3]!.scheduledAt?.getTime(), at.getTime());
     assert.equal(fake.sent.filter((s) => s.entity === "other").length, 1);
     // One PRODUCER span per topic, its context on every message of the topic.
     const span = (await t.named("send jobs"))[0]!;
     assert.equal(span.attributes["messaging.batch.message_count"], 8);
-    for (const s of jobs) for (const m of s.messages) assert.match(String(m.applicationProperties!.traceparent), new RegExp(span.spanContext().spanId));
+    for (const s of jobs)
+      for (const m of s.messages)
+        assert.match(String(m.applicationProperties!.traceparent), new RegExp(span.spanContext().spanId));
   });
 
   it("reports what a failed batch had already sent", async () => {
     const fake = fakeClient({ perBatch: 2, failures: [undefined, permanent("MessagingEntityNotFound")] });
     const publisher = createPublisher({ client: fake.client, topology, seams: noSleep });
     const error = (await publisher
-      .publishBatch(Array.from({ length: 4 }, (_, i) => ({ topic: "jobs" as const, subject: "Job" as const, payload: { id: `f${i}` } })))
+      .publishBatch(
+        Array.from({ length: 4 }, (_, i) => ({
+          topic: "jobs" as const,
+          subject: "Job" as const,
+          payload: { id: `f${i}` },
+        })),
+      )
       .catch((e: unknown) => e)) as PublishError;
     assert.equal(error.code, "EntityNotFound");
-    assert.deepEqual(error.published.map((p) => p.messageId), ["job:f0", "job:f1"]);
+    assert.deepEqual(
+      error.published.map((p) => p.messageId),
+      ["job:f0", "job:f1"],
+    );
   });
 
   it("backs off with full jitter under a cap", () => {
     const policy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 250 };
-    assert.equal(retryDelay(1, policy, () => 0.999), 99);
-    assert.equal(retryDelay(4, policy, () => 0.5), 125);
+    assert.equal(
+      retryDelay(1, policy, () => 0.999),
+      99,
+    );
+    assert.equal(
+      retryDelay(4, policy, () => 0.5),
+      125,
+    );
   });
 });

@@ -15,7 +15,7 @@ const TRACEPARENT = `00-${TRACE_ID}-${SPAN_ID}-01`;
 
 describe("telemetry: trace context on application properties", () => {
   it("writes traceparent and Diagnostic-Id (the same W3C value) without touching the input", () => {
-    const input = { a: 1 };
+    const input: Record<string, unknown> = { a: 1 };
     const out = injectTraceContext(input, ctx);
     assert.equal(out[PROPERTY.traceparent], TRACEPARENT);
     assert.equal(out[PROPERTY.diagnosticId], TRACEPARENT);
@@ -55,9 +55,14 @@ describe("telemetry: trace context on application properties", () => {
   it("carries tracestate along", () => {
     const withState = trace.setSpanContext(ROOT_CONTEXT, {
       ...trace.getSpanContext(ctx)!,
-      traceState: { serialize: () => "vendor=x", get: () => undefined, set: (() => {}) as never, unset: (() => {}) as never },
-    } as never);
-    const out = injectTraceContext({}, withState);
+      traceState: {
+        serialize: () => "vendor=x",
+        get: () => undefined,
+        set: (() => {}) as never,
+        unset: (() => {}) as never,
+      },
+    });
+    const out = injectTraceContext<Record<string, unknown>>({}, withState);
     assert.equal(out[PROPERTY.tracestate], "vendor=x");
   });
 });

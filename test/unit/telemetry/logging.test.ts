@@ -17,7 +17,11 @@ describe("telemetry: log correlation", () => {
         done();
       },
     });
-    const log = createLogger("info", sink).child({ messageId: "m-1", subscription: "orders/audit", attempt: 1 });
+    const log = createLogger("info", sink).child({
+      messageId: "m-1",
+      subscription: "orders/audit",
+      attempt: 1,
+    });
     const span = trace.getTracer("test").startSpan("process orders/audit");
     context.with(trace.setSpan(context.active(), span), () => log.info({ port: 1 }, "inside"));
     log.info("outside");

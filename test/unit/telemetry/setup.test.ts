@@ -95,6 +95,9 @@ describe("telemetry: settings from OTEL_* variables", () => {
       queueMetricsIntervalMs: 30_000,
     });
     assert.equal(workerTelemetrySettings({ SBW_QUEUE_METRICS: "true" }).queueMetrics, true);
-    assert.throws(() => workerTelemetrySettings({ SBW_METRICS: "on" }), /SBW_METRICS: expected true or false/);
+    assert.throws(
+      () => workerTelemetrySettings({ SBW_METRICS: "on" }),
+      /SBW_METRICS: expected true or false/,
+    );
   });
 });

@@ -84,7 +84,11 @@ describe("telemetry: spans", () => {
   });
 
   it("carries the messaging attributes, runs the handler in its context and records the settlement", async () => {
-    const d = createWorkerTracing({ parentFromMessage: false }).start(received({}), { ...event, deliveryCount: 2, attempt: 3 });
+    const d = createWorkerTracing({ parentFromMessage: false }).start(received({}), {
+      ...event,
+      deliveryCount: 2,
+      attempt: 3,
+    });
     const inside = d.run(() => trace.getSpan(context.active())?.spanContext().spanId);
     assert.equal(inside, d.span.spanContext().spanId);
     d.event(EVENT.lockRenewed, { [ATTR.lock]: "message" });
@@ -115,7 +119,10 @@ describe("telemetry: spans", () => {
 
   it("records a failed settlement on the settlement span", async () => {
     const d = createWorkerTracing({ parentFromMessage: false }).start(received({}), event);
-    d.startSettle().end({ kind: "deadLetter", reason: "NoHandler", description: "{}" }, new Error("link detached"));
+    d.startSettle().end(
+      { kind: "deadLetter", reason: "NoHandler", description: "{}" },
+      new Error("link detached"),
+    );
     d.end();
     const settle = (await t.named("dead_letter "))[0]!;
     assert.equal(settle.status.code, SpanStatusCode.ERROR);
