@@ -3,7 +3,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "bench/results/**", "coverage/**", ".tmp/**", "k8s/**", "outbox/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      "bench/results/**",
+      "coverage/**",
+      ".tmp/**",
+      "k8s/**",
+      "outbox/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
