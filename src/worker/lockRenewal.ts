@@ -38,6 +38,8 @@ export function isLockLost(error: unknown): boolean {
   return isServiceBusError(error) && (error.code === "MessageLockLost" || error.code === "SessionLockLost");
 }
 
+const MIN_DELAY_AFTER_RENEWAL_MS = 1_000;
+
 export function startLockRenewal(options: LockRenewalOptions): LockRenewal {
   const now = options.now ?? Date.now;
   const lost = new AbortController();
@@ -48,7 +50,8 @@ export function startLockRenewal(options: LockRenewalOptions): LockRenewal {
   const schedule = (delayMs: number): void => {
     if (stopped) return;
     if (now() + delayMs > stopAt) return; // renewal budget spent: let the lock run out
-    timer = setTimeout(() => void renewOnce(), Math.max(0, delayMs));
+    // setTimeout fires at once for delays beyond 2^31-1 ms; cap them.
+    timer = setTimeout(() => void renewOnce(), Math.min(Math.max(0, delayMs), 2 ** 31 - 1));
   };
 
   const nextDelay = (): number => {
@@ -69,7 +72,9 @@ export function startLockRenewal(options: LockRenewalOptions): LockRenewal {
       await options.renew();
       if (stopped) return;
       options.onRenewed?.();
-      schedule(nextDelay());
+      // Right after a renewal the lock has its full duration ahead; a shorter computed delay
+      // means the broker's clock is behind ours, and renewing again at once would only spin.
+      schedule(Math.max(nextDelay(), MIN_DELAY_AFTER_RENEWAL_MS));
     } catch (error) {
       if (stopped) return;
       if (isLockLost(error)) {
