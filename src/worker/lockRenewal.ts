@@ -5,7 +5,8 @@
  *
  * Timing follows the SDK: renew when `min(remaining / 2, 10 s)` is left. A renewal that fails with
  * `MessageLockLost`/`SessionLockLost` aborts `lost` at once and stops; any other failure is retried
- * after a second while the lock is still valid.
+ * every second until a renewal succeeds, the broker reports the lock lost, or the lock has run out by
+ * our clock (then `lost` is aborted with the last error).
  */
 import { isServiceBusError } from "@azure/service-bus";
 
@@ -33,6 +34,7 @@ export interface LockRenewal {
 
 const MAX_MARGIN_MS = 10_000;
 const RETRY_MS = 1_000;
+const EXPIRY_GRACE_MS = 2_000;
 
 export function isLockLost(error: unknown): boolean {
   return isServiceBusError(error) && (error.code === "MessageLockLost" || error.code === "SessionLockLost");
@@ -77,15 +79,19 @@ export function startLockRenewal(options: LockRenewalOptions): LockRenewal {
       schedule(Math.max(nextDelay(), MIN_DELAY_AFTER_RENEWAL_MS));
     } catch (error) {
       if (stopped) return;
-      if (isLockLost(error)) {
+      const until = options.lockedUntil()?.getTime();
+      // The broker said so, or we could not renew and the lock has run out by our clock (with a
+      // grace for clock skew): either way the message is the broker's again, so stop the handler
+      // rather than let it finish work whose settlement must fail.
+      if (isLockLost(error) || (until !== undefined && now() >= until + EXPIRY_GRACE_MS)) {
         stopped = true;
         lost.abort(error);
         options.onLost?.(error);
         return;
       }
       options.onError?.(error);
-      const until = options.lockedUntil()?.getTime();
-      if (until === undefined || until > now() + RETRY_MS) schedule(RETRY_MS);
+      // Keep trying while the lock may still be held: the broker answers LockLost once it is not.
+      schedule(RETRY_MS);
     }
   };
 
