@@ -32,6 +32,7 @@ import { DrainTimeoutError } from "./errors.js";
 import type { LockRenewal } from "./lockRenewal.js";
 import { startLockRenewal } from "./lockRenewal.js";
 import type { WorkerObserver } from "./observer.js";
+import { observes } from "./observer.js";
 import { ATTR, EVENT } from "../telemetry/attributes.js";
 import { LockLostError } from "./jobs/abort.js";
 import { deferByCopy, settleSkipped } from "./jobs/defer.js";
@@ -63,6 +64,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
   private draining = false;
   private connected = false;
   private failingSince: number | undefined;
+  private deps: SettleDeps | undefined;
 
   constructor(private readonly options: ConsumerOptions) {
     this.key = options.target.binding.key;
@@ -108,6 +110,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
       subject: message.subject,
       attempt,
       deliveryCount: message.deliveryCount ?? 0,
+      enqueuedTimeUtc: message.enqueuedTimeUtc,
     });
     delivery.trace = target.tracing?.start(message, delivery.event);
     let renewal: LockRenewal | undefined;
@@ -155,15 +158,17 @@ export class SubscriptionConsumer implements ReceiveLoop {
       const outcome = await dispatch(target, {
         message,
         attempt,
-        signal: delivery.controller.signal,
+        abort: delivery.controller,
         job: job.context,
         ...(delivery.trace ? { trace: delivery.trace } : {}),
       });
-      observer.handlerFinished({
-        ...delivery.event,
-        outcome: outcome.kind,
-        durationMs: Date.now() - handlerStartedAt,
-      });
+      if (observes(observer, "handlerFinished")) {
+        observer.handlerFinished({
+          ...delivery.event,
+          outcome: outcome.kind,
+          durationMs: Date.now() - handlerStartedAt,
+        });
+      }
       const settlement = decideSettlement({
         outcome,
         attempt,
@@ -171,7 +176,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
         policy: target.binding.policy,
         ...(this.options.random ? { random: this.options.random } : {}),
       });
-      if (renewal.lost.aborted) {
+      if (renewal.isLost) {
         // The broker has already taken the message back; settling would fail. Leave it.
         target.log.warn({ messageId: delivery.event.messageId }, "lock lost during handler; not settling");
         delivery.settled = true;
@@ -194,12 +199,13 @@ export class SubscriptionConsumer implements ReceiveLoop {
   }
 
   private settleDeps(): SettleDeps {
-    return {
+    // Built once: the receiver and sender are set in start() and never replaced.
+    return (this.deps ??= {
       receiver: this.receiver!,
       sender: this.sender!,
       log: this.options.target.log,
       observer: this.options.observer,
-    };
+    });
   }
 
   private onReceiveError(error: unknown, source: string): Promise<void> {

@@ -17,6 +17,7 @@ import type { DeliveryTrace, WorkerTracing } from "../telemetry/tracing.js";
 import type { AnyTopicDefinition } from "../topics/dsl.js";
 import type { SubscriptionBinding } from "./config.js";
 import type { JobContext } from "./jobs/job.js";
+import type { LazyAbortController } from "./lazyAbort.js";
 import type { Outcome } from "./policy.js";
 import { messageIdText, PROPERTY } from "./properties.js";
 
@@ -31,17 +32,23 @@ export interface DispatchTarget {
   readonly tracing?: WorkerTracing;
 }
 
-export interface DispatchInput {
+interface DispatchCommon {
   readonly message: ServiceBusReceivedMessage;
   readonly attempt: number;
-  /** Aborted when the worker stops waiting for this handler. */
-  readonly signal: AbortSignal;
   readonly session?: SessionAccess<unknown>;
   /** Heartbeat, checkpoint and resume (./jobs/job.ts); a no-op job when absent. */
   readonly job?: JobContext;
   /** The attempt's CONSUMER span: the handler runs inside it and its outcome is recorded on it. */
   readonly trace?: DeliveryTrace;
 }
+
+/**
+ * Aborted when the worker stops waiting for this handler: a signal, or a lazy controller whose
+ * signal is only created if the handler reads `ctx.signal`.
+ */
+type AbortInput = { readonly signal: AbortSignal } | { readonly abort: LazyAbortController };
+
+export type DispatchInput = DispatchCommon & AbortInput;
 
 function noJob(messageId: string): JobContext {
   return {
@@ -71,7 +78,9 @@ export function metadataOf(message: ServiceBusReceivedMessage): MessageMetadata 
 function decodeBody(body: unknown): { ok: true; value: unknown } | { ok: false; detail: string } {
   if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
     try {
-      return { ok: true, value: JSON.parse(Buffer.from(body).toString("utf8")) as unknown };
+      // A view, not a copy (Buffer.from(body) would copy a Buffer).
+      const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+      return { ok: true, value: JSON.parse(bytes.toString("utf8")) as unknown };
     } catch (error) {
       return {
         ok: false,
@@ -82,26 +91,46 @@ function decodeBody(body: unknown): { ok: true; value: unknown } | { ok: false; 
   return { ok: true, value: body };
 }
 
-/** Resolves with the handler's result, or as soon as `signal` aborts (a hung handler is left behind). */
+/** Resolves with the handler's result, or as soon as the abort fires (a hung handler is left behind). */
 function runUntilAborted(
   handler: AnyHandler,
   payload: unknown,
   ctx: Parameters<AnyHandler>[1],
+  abort: AbortInput,
 ): Promise<Outcome> {
-  const { signal } = ctx;
+  if ("signal" in abort) return runUntilSignal(handler, payload, ctx, abort.signal);
+  const lazy = abort.abort;
+  return new Promise<Outcome>((resolve) => {
+    const onAbort = (): void => resolve({ kind: "interrupted", reason: lazy.reason });
+    if (lazy.aborted) return onAbort();
+    lazy.onAbort(onAbort);
+    runHandler(handler, payload, ctx).then(
+      () => {
+        lazy.offAbort(onAbort);
+        resolve({ kind: "success" });
+      },
+      // A handler that fails *because* it was aborted was interrupted, not failed: no retry copy.
+      (error: unknown) => {
+        lazy.offAbort(onAbort);
+        resolve(lazy.aborted ? { kind: "interrupted", reason: lazy.reason } : { kind: "failed", error });
+      },
+    );
+  });
+}
+
+function runUntilSignal(
+  handler: AnyHandler,
+  payload: unknown,
+  ctx: Parameters<AnyHandler>[1],
+  signal: AbortSignal,
+): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
     const onAbort = (): void => resolve({ kind: "interrupted", reason: signal.reason });
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
-    let running: Promise<void>;
-    try {
-      running = handler(payload, ctx);
-    } catch (error) {
-      running = Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+    const running = runHandler(handler, payload, ctx);
     running.then(
       () => resolve({ kind: "success" }),
-      // A handler that fails *because* it was aborted was interrupted, not failed: no retry copy.
       (error: unknown) =>
         resolve(signal.aborted ? { kind: "interrupted", reason: signal.reason } : { kind: "failed", error }),
     );
@@ -109,44 +138,76 @@ function runUntilAborted(
   });
 }
 
-export async function dispatch(target: DispatchTarget, input: DispatchInput): Promise<Outcome> {
+/** The handler's promise; a synchronous throw becomes a rejection. */
+function runHandler(handler: AnyHandler, payload: unknown, ctx: Parameters<AnyHandler>[1]): Promise<void> {
+  try {
+    return handler(payload, ctx);
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+export function dispatch(target: DispatchTarget, input: DispatchInput): Promise<Outcome> {
   const { trace } = input;
+  // Not async: returning the inner promise as is saves the ticks an async wrapper would add.
   if (!trace) return dispatchInSpan(target, input);
+  return dispatchTraced(target, input, trace);
+}
+
+async function dispatchTraced(
+  target: DispatchTarget,
+  input: DispatchInput,
+  trace: DeliveryTrace,
+): Promise<Outcome> {
   const outcome = await trace.run(() => dispatchInSpan(target, input));
   trace.handled(outcome);
   return outcome;
 }
 
-async function dispatchInSpan(target: DispatchTarget, input: DispatchInput): Promise<Outcome> {
+/** Never throws: anything thrown before the handler runs rejects the promise, as an async function would. */
+function dispatchInSpan(target: DispatchTarget, input: DispatchInput): Promise<Outcome> {
+  try {
+    return prepareAndRun(target, input);
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function prepareAndRun(target: DispatchTarget, input: DispatchInput): Promise<Outcome> {
   const { binding, topic, registry } = target;
-  const { message, attempt, signal } = input;
+  const { message, attempt } = input;
   const subject = message.subject;
   const handler = registry.lookup(binding.topic, binding.subscription, subject);
   const contract = subject === undefined ? undefined : topic.messages[subject];
-  if (!handler || !contract) return { kind: "noHandler", subject };
+  if (!handler || !contract) return Promise.resolve({ kind: "noHandler", subject });
 
   const decoded = decodeBody(message.body);
-  if (!decoded.ok) return { kind: "invalidBody", detail: decoded.detail };
+  if (!decoded.ok) return Promise.resolve({ kind: "invalidBody", detail: decoded.detail });
   const parsed = contract.safeParse(decoded.value);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-    return { kind: "invalidBody", detail: `${subject} contract: ${issues}` };
+    return Promise.resolve({ kind: "invalidBody", detail: `${subject} contract: ${issues}` });
   }
 
   const metadata = metadataOf(message);
-  const log = target.log.child({
-    messageId: metadata.messageId,
-    subject,
-    attempt,
-    ...(metadata.sessionId !== undefined ? { sessionId: metadata.sessionId } : {}),
-  });
+  let log: Logger | undefined;
   const ctx: HandlerContext & { session?: SessionAccess<unknown> } = {
-    log,
+    // Made when the handler first reads it: a pino child costs more than a no-op handler.
+    get log(): Logger {
+      return (log ??= target.log.child({
+        messageId: metadata.messageId,
+        subject,
+        attempt,
+        ...(metadata.sessionId !== undefined ? { sessionId: metadata.sessionId } : {}),
+      }));
+    },
     topic: binding.topic,
     subscription: binding.subscription,
     message: metadata,
     attempt,
-    signal,
+    get signal(): AbortSignal {
+      return "abort" in input ? input.abort.signal : input.signal;
+    },
     publish: (toTopic, toSubject, payload, options) =>
       target.publisher.publish(toTopic, toSubject, payload, {
         ...options,
@@ -159,5 +220,5 @@ async function dispatchInSpan(target: DispatchTarget, input: DispatchInput): Pro
     ...(input.session ? { session: input.session } : {}),
     ...(input.job ?? noJob(metadata.messageId)),
   };
-  return runUntilAborted(handler, parsed.data, ctx);
+  return runUntilAborted(handler, parsed.data, ctx, input);
 }

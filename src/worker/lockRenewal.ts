@@ -9,6 +9,7 @@
  * our clock (then `lost` is aborted with the last error).
  */
 import { isServiceBusError } from "@azure/service-bus";
+import { LazyAbortController } from "./lazyAbort.js";
 
 export interface LockRenewalOptions {
   /** When the lock currently expires (undefined: unknown, renew soon). */
@@ -29,6 +30,8 @@ export interface LockRenewalOptions {
 export interface LockRenewal {
   /** Aborted when the lock is known lost; the reason is the broker's error. */
   readonly lost: AbortSignal;
+  /** `lost.aborted`, without creating the signal (most renewals never need one). */
+  readonly isLost: boolean;
   stop(): void;
 }
 
@@ -44,7 +47,7 @@ const MIN_DELAY_AFTER_RENEWAL_MS = 1_000;
 
 export function startLockRenewal(options: LockRenewalOptions): LockRenewal {
   const now = options.now ?? Date.now;
-  const lost = new AbortController();
+  const lost = new LazyAbortController();
   const stopAt = now() + options.maxRenewalMs;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -97,7 +100,12 @@ export function startLockRenewal(options: LockRenewalOptions): LockRenewal {
 
   schedule(nextDelay());
   return {
-    lost: lost.signal,
+    get lost() {
+      return lost.signal;
+    },
+    get isLost() {
+      return lost.aborted;
+    },
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -1,7 +1,8 @@
 /**
  * Hooks the worker calls as deliveries move through it: the seam for telemetry (issue 5: spans,
  * metrics) and for tests, which await these events instead of sleeping. Hooks must be cheap and
- * must not throw; a throwing hook is logged and ignored.
+ * must not throw; a throwing hook is logged and ignored. Hooks are looked up once, when the worker
+ * starts.
  */
 import type { JobObserver } from "./jobs/runtime.js";
 import type { Outcome, Settlement } from "./policy.js";
@@ -55,17 +56,29 @@ export interface WorkerObserver extends JobObserver {
   receiveError?(event: { readonly subscription: string; readonly error: unknown }): void;
 }
 
+/** What a combined observer has for a hook nobody observes (see `observes`). */
+const noHook = (): void => {};
+
+/** Whether any observer has `hook`: callers skip building an event nobody would read. */
+export function observes(observer: Required<WorkerObserver>, hook: keyof WorkerObserver): boolean {
+  return observer[hook] !== noHook;
+}
+
 /** Calls every observer's hook, isolating failures. */
 export function combineObservers(
   observers: readonly WorkerObserver[],
   onError: (hook: string, error: unknown) => void,
 ): Required<WorkerObserver> {
-  const call =
-    <K extends keyof WorkerObserver>(hook: K) =>
-    (event: Parameters<NonNullable<WorkerObserver[K]>>[0]): void => {
-      for (const observer of observers) {
-        const fn = observer[hook] as ((e: typeof event) => void) | undefined;
-        if (!fn) continue;
+  // Per hook, only the observers that have it, resolved once: hooks run for every message.
+  const call = <K extends keyof WorkerObserver>(hook: K) => {
+    type Event = Parameters<NonNullable<WorkerObserver[K]>>[0];
+    const bound = observers.flatMap((observer) => {
+      const fn = observer[hook] as ((e: Event) => void) | undefined;
+      return fn ? [{ observer, fn }] : [];
+    });
+    if (bound.length === 0) return noHook;
+    return (event: Event): void => {
+      for (const { observer, fn } of bound) {
         try {
           fn.call(observer, event);
         } catch (error) {
@@ -73,6 +86,7 @@ export function combineObservers(
         }
       }
     };
+  };
   return {
     handlerStarted: call("handlerStarted"),
     handlerFinished: call("handlerFinished"),

@@ -9,8 +9,10 @@
 import type { ServiceBusReceivedMessage, ServiceBusReceiver, ServiceBusSender } from "@azure/service-bus";
 import type { Logger } from "pino";
 import type { DeliveryTrace } from "../telemetry/tracing.js";
+import { LazyAbortController } from "./lazyAbort.js";
 import { isLockLost } from "./lockRenewal.js";
 import type { DeliveryEvent, WorkerObserver } from "./observer.js";
+import { observes } from "./observer.js";
 import type { Settlement } from "./policy.js";
 import { retryCopy } from "./properties.js";
 
@@ -18,8 +20,8 @@ import { retryCopy } from "./properties.js";
 export interface Delivery {
   readonly message: ServiceBusReceivedMessage;
   event: DeliveryEvent;
-  /** Aborts the handler's `ctx.signal`. */
-  readonly controller: AbortController;
+  /** Aborts the handler's `ctx.signal` (created only if the handler reads it). */
+  readonly controller: LazyAbortController;
   readonly startedAt: number;
   settled: boolean;
   /** The CONSUMER span of the current attempt (src/telemetry/tracing.ts), when tracing is wired. */
@@ -34,11 +36,15 @@ export interface SettleDeps {
   readonly observer: Required<WorkerObserver>;
 }
 
+/** `event` is copied with the message's enqueued time, unless it already has it. */
 export function newDelivery(message: ServiceBusReceivedMessage, event: DeliveryEvent): Delivery {
   return {
     message,
-    event: { ...event, enqueuedTimeUtc: message.enqueuedTimeUtc },
-    controller: new AbortController(),
+    event:
+      "enqueuedTimeUtc" in event && event.enqueuedTimeUtc === message.enqueuedTimeUtc
+        ? event
+        : { ...event, enqueuedTimeUtc: message.enqueuedTimeUtc },
+    controller: new LazyAbortController(),
     startedAt: Date.now(),
     settled: false,
   };
@@ -89,7 +95,8 @@ export async function settle(deps: SettleDeps, delivery: Delivery, decision: Set
       }
     }
     settling?.end(settlement);
-    observer.settled({ ...event, settlement, durationMs: Date.now() - delivery.startedAt });
+    if (observes(observer, "settled"))
+      observer.settled({ ...event, settlement, durationMs: Date.now() - delivery.startedAt });
   } catch (error) {
     settling?.end(settlement, error);
     log[isLockLost(error) ? "warn" : "error"](

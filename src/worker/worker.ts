@@ -72,12 +72,15 @@ export interface Worker extends AsyncDisposable {
 function loggingObserver(log: Logger): WorkerObserver {
   return {
     settled: (e) => {
+      const s = e.settlement;
+      // Most settlements log at debug level: skip building the line when it would be dropped.
+      if (!log.isLevelEnabled(s.kind === "deadLetter" ? "warn" : s.kind === "retry" ? "info" : "debug"))
+        return;
       const fields = {
         subscription: `${e.topic}/${e.subscription}`,
         messageId: e.messageId,
         attempt: e.attempt,
       };
-      const s = e.settlement;
       if (s.kind === "deadLetter")
         log.warn({ ...fields, reason: s.reason, description: s.description }, "dead-lettered");
       else if (s.kind === "retry") log.info({ ...fields, delayMs: s.delayMs }, "retry scheduled");

@@ -16,6 +16,7 @@ import type { Logger } from "pino";
 import type { DeliveryEvent } from "../observer.js";
 import type { Outcome, Settlement } from "../policy.js";
 import type { LedgerKey, LedgerStore } from "../ledger/types.js";
+import { isAborted, type Abortable } from "../lazyAbort.js";
 import { CancelledError, LockLostError, StalledError, type JobAbortError } from "./abort.js";
 import type { JobEventSink } from "./events.js";
 import { decideRenewal, stallDeadline } from "./renewalPolicy.js";
@@ -39,8 +40,8 @@ export interface JobContext {
 /** Where checkpoints live: the ledger store, or the session state of a session subscription. */
 export interface CheckpointBackend {
   save(state: unknown): Promise<boolean>;
-  /** Drops the checkpoint once the job succeeded (the ledger does this itself on `complete`). */
-  clear(): Promise<void>;
+  /** Drops the checkpoint once the job succeeded; absent when `complete` drops it (the ledger). */
+  clear?(): Promise<void>;
 }
 
 export interface JobSettings {
@@ -61,7 +62,7 @@ export interface RunningJobOptions {
   readonly checkpoints: CheckpointBackend | undefined;
   readonly resumeFrom: unknown;
   readonly settings: JobSettings;
-  readonly controller: AbortController;
+  readonly controller: Abortable;
   readonly event: DeliveryEvent;
   readonly events: JobEventSink;
   readonly log: Logger;
@@ -110,7 +111,7 @@ export class RunningJob {
       const every = Math.max(50, Math.floor(this.o.settings.leaseMs / 3));
       this.leaseTimer = setInterval(() => void this.renewLease(), every);
     }
-    this.emit("JobStarted", { resumed: this.o.resumeFrom !== undefined });
+    if (this.o.events.enabled) this.emit("JobStarted", { resumed: this.o.resumeFrom !== undefined });
   }
 
   /** The lock renewal's gate (heartbeat-gated renewal). */
@@ -174,7 +175,7 @@ export class RunningJob {
 
   async checkpoint(state: unknown): Promise<void> {
     this.heartbeat();
-    this.signal.throwIfAborted();
+    if (isAborted(this.o.controller)) this.signal.throwIfAborted();
     const backend = this.o.checkpoints;
     if (!backend) {
       // SBW_LEDGER=off on a plain subscription: nowhere to keep it; the job restarts from scratch.
@@ -211,7 +212,7 @@ export class RunningJob {
   }
 
   abort(reason: JobAbortError): void {
-    if (this.ended || this.signal.aborted) return;
+    if (this.ended || isAborted(this.o.controller)) return;
     this.o.controller.abort(reason);
     this.stopTimers();
     this.o.onAbort(reason);
@@ -236,13 +237,15 @@ export class RunningJob {
     const { store, key, holder, settings, log } = this.o;
     if (outcome.kind === "success" && settlement?.kind === "complete") {
       try {
-        await this.o.checkpoints?.clear();
-        await store?.complete(
-          key,
-          holder,
-          { status: "succeeded", at: Date.now(), holder },
-          settings.outcomeTtlMs,
-        );
+        // No await without a backend or store: each one costs microtask ticks on every message.
+        if (this.o.checkpoints?.clear) await this.o.checkpoints.clear();
+        if (store)
+          await store.complete(
+            key,
+            holder,
+            { status: "succeeded", at: Date.now(), holder },
+            settings.outcomeTtlMs,
+          );
       } catch (error) {
         // Completing the message is still right; only a duplicate published later could run again.
         log.error({ err: error, jobId: key.id }, "recording the job's outcome failed");
@@ -251,11 +254,11 @@ export class RunningJob {
         log.warn({ jobId: key.id }, "SBW_FAULT=exit-before-complete: killing the process");
         process.kill(process.pid, "SIGKILL");
       }
-      this.emit("JobSucceeded", { durationMs: this.now() - this.startedAt });
+      if (this.o.events.enabled) this.emit("JobSucceeded", { durationMs: this.now() - this.startedAt });
       return;
     }
     try {
-      await store?.release(key, holder);
+      if (store) await store.release(key, holder);
     } catch (error) {
       log.warn({ err: error, jobId: key.id }, "releasing the job's claim failed; it expires with its lease");
     }

@@ -16,6 +16,7 @@ import { randomUUID } from "node:crypto";
 import type { ServiceBusReceivedMessage } from "@azure/service-bus";
 import type { Logger } from "pino";
 import type { SubscriptionBinding } from "../config.js";
+import type { Abortable } from "../lazyAbort.js";
 import type { DeliveryEvent } from "../observer.js";
 import type { Settlement } from "../policy.js";
 import { describe } from "../policy.js";
@@ -58,7 +59,8 @@ export interface JobPolicy {
 
 /** Jobs running in this process, by idempotency key (a key may run in several subscriptions). */
 interface Entry {
-  readonly jobs: Set<RunningJob>;
+  /** Usually one: an array is cheaper than a Set to make for every delivery. */
+  readonly jobs: RunningJob[];
   /** A cancellation heard while a claim was in flight. */
   cancelled?: Cancellation;
   pending: number;
@@ -92,8 +94,8 @@ export class JobRuntime {
     const entry = this.running.get(id);
     if (!entry) return 0;
     if (entry.pending > 0) entry.cancelled = cancellation;
-    for (const job of entry.jobs) job.cancel(cancellation.reason);
-    return entry.jobs.size;
+    for (const job of [...entry.jobs]) job.cancel(cancellation.reason);
+    return entry.jobs.length;
   }
 
   forSubscription(
@@ -110,15 +112,18 @@ export class JobRuntime {
   /** @internal */
   enter(id: string): Entry {
     let entry = this.running.get(id);
-    if (!entry) this.running.set(id, (entry = { jobs: new Set(), pending: 0 }));
+    if (!entry) this.running.set(id, (entry = { jobs: [], pending: 0 }));
     entry.pending += 1;
     return entry;
   }
 
   /** @internal */
   leave(id: string, entry: Entry, job?: RunningJob): void {
-    if (job) entry.jobs.delete(job);
-    if (entry.jobs.size === 0 && entry.pending === 0) this.running.delete(id);
+    if (job) {
+      const i = entry.jobs.indexOf(job);
+      if (i >= 0) entry.jobs.splice(i, 1);
+    }
+    if (entry.jobs.length === 0 && entry.pending === 0) this.running.delete(id);
   }
 
   /** @internal */
@@ -140,13 +145,18 @@ export class JobRuntime {
 }
 
 export class SubscriptionJobs {
+  /** The runtime's settings with this subscription's stall timeout, shared by its jobs. */
+  private readonly settings: JobSettings;
+
   constructor(
     private readonly runtime: JobRuntime,
     readonly binding: SubscriptionBinding,
-    private readonly policy: JobPolicy,
+    policy: JobPolicy,
     readonly events: JobEventSink,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.settings = { ...runtime.config.settings, stallTimeoutMs: policy.stallTimeoutMs };
+  }
 
   /**
    * Claims the delivery's key. `session`: the session receiver, for checkpoints in session state;
@@ -154,7 +164,7 @@ export class SubscriptionJobs {
    */
   async admit(
     message: ServiceBusReceivedMessage,
-    delivery: { readonly event: DeliveryEvent; readonly controller: AbortController },
+    delivery: { readonly event: DeliveryEvent; readonly controller: Abortable },
     session?: {
       readonly receiver: ConstructorParameters<typeof SessionCheckpoints>[0];
       readonly load: boolean;
@@ -163,7 +173,8 @@ export class SubscriptionJobs {
     const { store, settings, observer } = this.runtime.config;
     const id = idempotencyKeyOf(message);
     const key: LedgerKey = { scope: this.binding.key, id };
-    const holder = this.runtime.holder();
+    // Only the ledger needs a holder id (a random UUID each).
+    const holder = store ? this.runtime.holder() : "";
     const entry = this.runtime.enter(id);
     let resumeFrom: unknown;
     let checkpoints: CheckpointBackend | undefined;
@@ -180,10 +191,7 @@ export class SubscriptionJobs {
           early = { kind: "held", why: "held", retryInMs: deferDelay(claim.remainingMs) };
         } else {
           resumeFrom = claim.checkpoint;
-          checkpoints = {
-            save: (state) => store.setCheckpoint(key, holder, state),
-            clear: () => Promise.resolve(),
-          };
+          checkpoints = new LedgerCheckpoints(store, key, holder);
           if (claim.takeover) this.log.info({ jobId: id }, "took over an expired claim");
         }
       }
@@ -208,7 +216,7 @@ export class SubscriptionJobs {
       store,
       checkpoints,
       resumeFrom,
-      settings: { ...settings, stallTimeoutMs: this.policy.stallTimeoutMs },
+      settings: this.settings,
       controller: delivery.controller,
       event: delivery.event,
       events: this.events,
@@ -217,7 +225,7 @@ export class SubscriptionJobs {
         observer.jobAborted({ ...delivery.event, jobId: id, code: reason.code }),
       onEnd: () => this.runtime.leave(id, entry, job),
     });
-    entry.jobs.add(job);
+    entry.jobs.push(job);
     if (entry.cancelled) job.cancel(entry.cancelled.reason);
     return { kind: "run", job };
   }
@@ -248,5 +256,18 @@ export class SubscriptionJobs {
       why: "cancelled",
       settlement: { kind: "deadLetter", reason: "Cancelled", description },
     };
+  }
+}
+
+/** Checkpoints in the ledger: `complete` drops them, so there is nothing to clear. */
+class LedgerCheckpoints implements CheckpointBackend {
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly key: LedgerKey,
+    private readonly holder: string,
+  ) {}
+
+  save(state: unknown): Promise<boolean> {
+    return this.store.setCheckpoint(this.key, this.holder, state);
   }
 }

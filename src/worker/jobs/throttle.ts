@@ -17,8 +17,11 @@ export interface ThrottleStep<P> {
   readonly wakeAt?: number;
 }
 
+const INITIAL: ThrottleState<never> = Object.freeze({ lastSentAt: undefined, pending: undefined });
+
+/** One shared object: states are never mutated (every step returns a new one). */
 export function initialThrottle<P>(): ThrottleState<P> {
-  return { lastSentAt: undefined, pending: undefined };
+  return INITIAL;
 }
 
 /** A new progress report. */

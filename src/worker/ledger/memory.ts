@@ -59,10 +59,11 @@ export class MemoryLedgerStore implements LedgerStore {
     for (const [id, c] of this.cancels) if (c.expiresAt <= now) this.cancels.delete(id);
   }
 
-  private job(key: LedgerKey): JobRecord | undefined {
-    const record = this.jobs.get(keyOf(key));
+  /** `k` is `keyOf(key)`: callers make it once (a fresh string hashes on every lookup). */
+  private job(k: string): JobRecord | undefined {
+    const record = this.jobs.get(k);
     if (record && record.expiresAt <= this.now()) {
-      this.jobs.delete(keyOf(key));
+      this.jobs.delete(k);
       return undefined;
     }
     return record;
@@ -79,7 +80,8 @@ export class MemoryLedgerStore implements LedgerStore {
     const now = this.now();
     const cancellation = this.cancelRecord(key.id);
     if (cancellation) return Promise.resolve({ kind: "cancelled", cancellation });
-    const record = this.job(key);
+    const k = keyOf(key);
+    const record = this.job(k);
     if (record?.state === "done") {
       return Promise.resolve({ kind: "done", outcome: decodeJson(record.outcome) as LedgerOutcome });
     }
@@ -101,14 +103,14 @@ export class MemoryLedgerStore implements LedgerStore {
       expiresAt: now + DEFAULT_OUTCOME_TTL_MS,
     };
     this.evict();
-    this.jobs.set(keyOf(key), next);
+    this.jobs.set(k, next);
     return Promise.resolve({ kind: "claimed", checkpoint: decodeJson(next.checkpoint), takeover });
   }
 
   renew(key: LedgerKey, holder: string, leaseMs: number): Promise<RenewResult> {
     const cancellation = this.cancelRecord(key.id);
     if (cancellation) return Promise.resolve({ kind: "cancelled", cancellation });
-    const record = this.job(key);
+    const record = this.job(keyOf(key));
     const now = this.now();
     // An expired lease still held by us (nobody took over) may be extended.
     if (record?.state !== "running" || record.holder !== holder) return Promise.resolve({ kind: "lost" });
@@ -122,9 +124,10 @@ export class MemoryLedgerStore implements LedgerStore {
     outcome: LedgerOutcome,
     ttlMs = DEFAULT_OUTCOME_TTL_MS,
   ): Promise<boolean> {
-    const record = this.job(key);
+    const k = keyOf(key);
+    const record = this.job(k);
     if (record?.state === "done") return Promise.resolve(false);
-    this.jobs.set(keyOf(key), {
+    this.jobs.set(k, {
       state: "done",
       holder: undefined,
       leaseUntil: 0,
@@ -136,9 +139,10 @@ export class MemoryLedgerStore implements LedgerStore {
   }
 
   release(key: LedgerKey, holder: string): Promise<void> {
-    const record = this.job(key);
+    const k = keyOf(key);
+    const record = this.job(k);
     if (record?.state === "running" && record.holder === holder) {
-      if (record.checkpoint === undefined) this.jobs.delete(keyOf(key));
+      if (record.checkpoint === undefined) this.jobs.delete(k);
       else Object.assign(record, { state: "idle", holder: undefined, leaseUntil: 0 });
     }
     return Promise.resolve();
@@ -146,14 +150,14 @@ export class MemoryLedgerStore implements LedgerStore {
 
   setCheckpoint(key: LedgerKey, holder: string, state: unknown): Promise<boolean> {
     const text = encodeJson(state);
-    const record = this.job(key);
+    const record = this.job(keyOf(key));
     if (record?.state !== "running" || record.holder !== holder) return Promise.resolve(false);
     record.checkpoint = text;
     return Promise.resolve(true);
   }
 
   getCheckpoint(key: LedgerKey): Promise<unknown> {
-    return Promise.resolve(decodeJson(this.job(key)?.checkpoint));
+    return Promise.resolve(decodeJson(this.job(keyOf(key))?.checkpoint));
   }
 
   cancel(id: string, cancellation: Cancellation, ttlMs = DEFAULT_OUTCOME_TTL_MS): Promise<void> {
