@@ -4,8 +4,8 @@
  * `maxConcurrentSessions` slots each run the loop below, top to bottom:
  *   accept the next available session (long-poll, aborted by the drain)
  *   → renew the session lock while it is held (./lockRenewal.ts; SDK auto-renewal is off)
- *   → receive ONE message (wait at most `sessionIdleTimeoutMs`; nothing came = the session is idle,
- *     release it at once so a slot never sits on an empty session)
+ *   → receive ONE message (./sessionIntake.ts: a short receive, then a peek; an empty session is
+ *     released at once, and no wait ever exceeds `sessionIdleTimeoutMs`)
  *   → dispatch → policy → settle; a `retry` waits the backoff *in place*, lock held and renewed,
  *     so this session's later messages wait behind the failing one and order is never broken,
  *     while the other slots keep other sessions flowing
@@ -44,6 +44,7 @@ import { admitInSession } from "./jobs/sessionAdmission.js";
 import { SessionCheckpoints } from "./jobs/sessionCheckpoint.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
 import type { Delivery } from "./settle.js";
+import { ArrivalEstimate, SessionIntake } from "./sessionIntake.js";
 import { newDelivery, settle } from "./settle.js";
 
 export interface SessionConsumerOptions {
@@ -97,6 +98,7 @@ export class SessionConsumer implements ReceiveLoop {
   private connected = false;
   private idleWaiters: (() => void)[] = [];
   private probing: Promise<void> | undefined;
+  private readonly arrival = new ArrivalEstimate();
 
   constructor(private readonly options: SessionConsumerOptions) {
     this.key = options.target.binding.key;
@@ -213,6 +215,12 @@ export class SessionConsumer implements ReceiveLoop {
     // The slot is still in its "accepting" phase: `since` is when the successful accept began.
     observer.sessionAccepted({ subscription: this.key, sessionId, acquireMs: Date.now() - slot.since });
     let reason: "idle" | "drain" | "lockLost" | "error" = "idle";
+    const intake = new SessionIntake(receiver, {
+      idleTimeoutMs: target.binding.policy.sessionIdleTimeoutMs,
+      signal: this.intake.signal,
+      arrival: this.arrival,
+      onPeekError: (error) => target.log.debug({ err: error, sessionId }, "peeking the session failed"),
+    });
     try {
       for (;;) {
         if (this.intake.signal.aborted) {
@@ -220,10 +228,7 @@ export class SessionConsumer implements ReceiveLoop {
           break;
         }
         this.enter(slot, "receiving");
-        const [message] = await receiver.receiveMessages(1, {
-          maxWaitTimeInMs: target.binding.policy.sessionIdleTimeoutMs,
-          abortSignal: this.intake.signal,
-        });
+        const message = await intake.next();
         if (!message) break;
         this.enter(slot, "handling");
         await this.handle(slot, session, message);

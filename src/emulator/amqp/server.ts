@@ -156,6 +156,7 @@ export class AmqpServer {
       authorized: new Map(),
     } satisfies ConnectionState;
     connection.accept(socket);
+    ackPromptly(socket, connection);
   }
 
   private wire(): void {
@@ -512,6 +513,26 @@ export class AmqpServer {
       });
     }
   }
+}
+
+/** An AMQP empty frame (a heartbeat): 8 bytes, channel 0, valid at any time after open. */
+const EMPTY_FRAME = Buffer.from([0, 0, 0, 8, 2, 0, 0, 0]);
+
+/**
+ * The SDK's socket has Nagle on (rhea-promise attaches links without setting no-delay), so a small
+ * frame it writes while its previous one is unacknowledged waits for our delayed ACK, about 40 ms:
+ * the drain at the end of every empty `receiveMessages`, for one. When a read leaves us nothing to
+ * answer, an empty frame (any bytes) carries the ACK at once. Our own side has no-delay on.
+ */
+function ackPromptly(socket: Socket, connection: RheaConnection): void {
+  socket.setNoDelay(true);
+  socket.on("data", () => {
+    const written = socket.bytesWritten;
+    setImmediate(() => {
+      if (socket.bytesWritten === written && socket.writable && connection.is_open())
+        socket.write(EMPTY_FRAME);
+    });
+  });
 }
 
 const SASL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 3, 1, 0, 0]);

@@ -46,6 +46,9 @@ export interface EntityContext {
 
 export class Entity {
   readonly messages = new Map<number, StoredMessage>();
+  /** Every enqueue so far had a higher sequence number than the last: `messages` is in order. */
+  private seqOrdered = true;
+  private maxSeq = -Infinity;
   /** Locked messages by lock token; entity-wide, since settlement may arrive on any link. */
   readonly locks = new Map<string, StoredMessage>();
   readonly sessions: SessionTable;
@@ -91,6 +94,9 @@ export class Entity {
    * Preconditions: `m.seq` is unique in this entity. Effects: ready for delivery, counted.
    */
   enqueue(m: StoredMessage): void {
+    // Dead-lettered and forwarded messages keep their sequence numbers, so may arrive out of order.
+    if (m.seq <= this.maxSeq) this.seqOrdered = false;
+    this.maxSeq = Math.max(this.maxSeq, m.seq);
     this.messages.set(m.seq, m);
     if (m.sessionId !== undefined && this.requiresSession) this.sessions.added(m.sessionId);
     if (m.state === "scheduled") {
@@ -372,13 +378,18 @@ export class Entity {
   peek(from: number, count: number, sessionId: string | undefined): StoredMessage[] {
     this.expireDue();
     const out: StoredMessage[] = [];
-    const seqs = [...this.messages.keys()].filter((s) => s >= from).sort((a, b) => a - b);
-    for (const seq of seqs) {
-      const m = this.messages.get(seq)!;
-      if (sessionId !== undefined && m.sessionId !== sessionId) continue;
+    const take = (m: StoredMessage): boolean => {
+      if (m.seq < from || (sessionId !== undefined && m.sessionId !== sessionId)) return false;
       out.push(m);
-      if (out.length >= count) break;
+      return out.length >= count;
+    };
+    if (this.seqOrdered) {
+      // Insertion order is sequence order: no sort (workers peek idle sessions often).
+      for (const m of this.messages.values()) if (take(m)) break;
+      return out;
     }
+    const seqs = [...this.messages.keys()].filter((s) => s >= from).sort((a, b) => a - b);
+    for (const seq of seqs) if (take(this.messages.get(seq)!)) break;
     return out;
   }
 
