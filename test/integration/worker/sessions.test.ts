@@ -194,4 +194,37 @@ describe("worker: session subscriptions", function () {
     await eventually(() => entity(emulator, topic, "ordered").locked === 0);
     assert.equal(entity(emulator, topic, "ordered").deadLettered, 0);
   });
+  it("releases an emptied session at once, not after the idle timeout, and takes it again when a message arrives", async () => {
+    // One slot and an hour of idle timeout: were an empty session held until the timeout, the
+    // second session would never be reached within this test's time limit.
+    const recorder = new Recorder();
+    const later = new Date(Date.now() + 3_600_000);
+    await run({ stream: { ordered: { Step: () => Promise.resolve() } } }, recorder, {
+      SBW_MAX_CONCURRENT_SESSIONS: "1",
+      SBW_SESSION_IDLE_TIMEOUT_MS: "3600000",
+    });
+    // A also has a message scheduled an hour ahead: waiting for it must not keep A held.
+    const sender = client.createSender(topic);
+    await sender.scheduleMessages(
+      { body: { key: "A", seq: 9 }, subject: "Step", sessionId: "A", messageId: "A:9" },
+      later,
+    );
+    await sender.close();
+    await send([
+      { key: "A", seq: 0 },
+      { key: "B", seq: 0 },
+      { key: "B", seq: 1 },
+    ]);
+    await recorder.until(() => recorder.count("complete") === 3);
+    await send([{ key: "A", seq: 1 }]);
+    await recorder.until(() => recorder.count("complete") === 4);
+    assert.deepEqual(
+      recorder.settledEvents.map((e) => e.messageId),
+      recorder.sessionsAccepted[0] === "A" ? ["A:0", "B:0", "B:1", "A:1"] : ["B:0", "B:1", "A:0", "A:1"],
+    );
+    assert.ok(recorder.sessionsAccepted.filter((id) => id === "A").length >= 2, "A was taken again");
+    // Scheduled messages wait on the topic, as in Azure, and fan out when due.
+    const onTopic = emulator.snapshot().topics.find((t) => t.name.toLowerCase() === topic.toLowerCase());
+    assert.equal(onTopic?.scheduled, 1);
+  });
 });
