@@ -13,8 +13,14 @@
  * whatever propagator the process registered (B3, Jaeger...).
  */
 import type { Context, SpanContext, TextMapGetter, TextMapSetter } from "@opentelemetry/api";
-import { isSpanContextValid, ROOT_CONTEXT, trace } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { isSpanContextValid, trace } from "@opentelemetry/api";
+import {
+  parseTraceParent,
+  TRACE_PARENT_HEADER,
+  TRACE_STATE_HEADER,
+  TraceState,
+  W3CTraceContextPropagator,
+} from "@opentelemetry/core";
 import { PROPERTY } from "./attributes.js";
 
 type Properties = Record<string, unknown>;
@@ -65,9 +71,20 @@ export function injectTraceContext<P extends Properties>(properties: P | undefin
   return out as P;
 }
 
-/** The remote span context a message carries (`traceparent`, else `Diagnostic-Id`), if any. */
+/**
+ * The remote span context a message carries (`traceparent`, else `Diagnostic-Id`), if any. What
+ * the W3C propagator's `extract` does, without the contexts it builds around the result (this
+ * runs for every message).
+ */
 export function extractSpanContext(properties: Readonly<Properties> | undefined): SpanContext | undefined {
   if (!properties || !hasTraceContext(properties)) return undefined;
-  const extracted = trace.getSpanContext(w3c.extract(ROOT_CONTEXT, properties, getter));
-  return extracted && isSpanContextValid(extracted) ? extracted : undefined;
+  const traceparent = getter.get(properties, TRACE_PARENT_HEADER);
+  if (typeof traceparent !== "string") return undefined;
+  const extracted = parseTraceParent(traceparent);
+  if (!extracted) return undefined;
+  extracted.isRemote = true;
+  const tracestate = getter.get(properties, TRACE_STATE_HEADER);
+  if (tracestate)
+    extracted.traceState = new TraceState(typeof tracestate === "string" ? tracestate : undefined);
+  return isSpanContextValid(extracted) ? extracted : undefined;
 }

@@ -38,6 +38,11 @@ export function outcomeLabel(settlement: Settlement): OutcomeLabel {
 
 const keyOf = (e: Pick<DeliveryEvent, "topic" | "subscription">): string => `${e.topic}/${e.subscription}`;
 
+interface LabelSet {
+  readonly subscription: string;
+  readonly outcome: OutcomeLabel;
+}
+
 export interface QueueDepth {
   readonly active: number;
   readonly deadLetter: number;
@@ -160,27 +165,43 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
   // object), so the queue wait is observed once per delivery, not once per attempt.
   const queued = new WeakSet<Date>();
 
+  // Label sets per subscription (and outcome), made once: these hooks run for every message.
+  const labelSets = new Map<string, { sub: { subscription: string }; byOutcome: Map<string, LabelSet> }>();
+  const labelsOf = (e: Pick<DeliveryEvent, "topic" | "subscription">) => {
+    const key = `${e.topic}\u0000${e.subscription}`;
+    let found = labelSets.get(key);
+    if (!found) labelSets.set(key, (found = { sub: { subscription: keyOf(e) }, byOutcome: new Map() }));
+    return found;
+  };
+  const outcomeLabels = (e: Pick<DeliveryEvent, "topic" | "subscription">, outcome: OutcomeLabel) => {
+    const sets = labelsOf(e);
+    let found = sets.byOutcome.get(outcome);
+    if (!found) sets.byOutcome.set(outcome, (found = { subscription: sets.sub.subscription, outcome }));
+    return found;
+  };
+
   const observer: WorkerObserver = {
     handlerStarted(e) {
-      const key = keyOf(e);
-      inflight.inc({ subscription: key });
+      const labels = labelsOf(e).sub;
+      inflight.inc(labels);
       const enqueued = e.enqueuedTimeUtc;
       if (enqueued instanceof Date && !queued.has(enqueued)) {
         queued.add(enqueued);
-        inQueue.observe({ subscription: key }, Math.max(0, (now() - enqueued.getTime()) / 1000));
+        inQueue.observe(labels, Math.max(0, (now() - enqueued.getTime()) / 1000));
       }
     },
     handlerFinished(e) {
-      inflight.dec({ subscription: keyOf(e) });
+      inflight.dec(labelsOf(e).sub);
     },
     settled(e) {
-      const key = keyOf(e);
       const s = e.settlement;
       // A deferral by the ledger keeps its attempt number: the handler did not run.
       if (s.kind === "retry" && s.nextAttempt <= e.attempt) return;
       const outcome = outcomeLabel(s);
-      processed.inc({ subscription: key, outcome });
-      duration.observe({ subscription: key, outcome }, e.durationMs / 1000);
+      const labels = outcomeLabels(e, outcome);
+      processed.inc(labels);
+      duration.observe(labels, e.durationMs / 1000);
+      const key = labels.subscription;
       if (s.kind === "retry") retries.inc({ subscription: key });
       if (s.kind === "deadLetter") deadLetters.inc({ subscription: key, reason: s.reason });
     },

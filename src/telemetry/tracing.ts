@@ -13,7 +13,9 @@
  *   with `messaging.servicebus.disposition_status`; retries, ledger hits, lock renewals and job
  *   aborts are events on the process span.
  *
- * With no SDK registered the API hands out non-recording spans and all of this costs little.
+ * With no SDK registered the API hands out non-recording spans and all of this costs little. A
+ * process span is started with its subscription's attributes (built once; samplers see them) and
+ * gets the per-message ones only when it records, so an unsampled attempt builds none.
  */
 import type { Attributes, Context, Link, Span, SpanContext, Tracer } from "@opentelemetry/api";
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
@@ -218,7 +220,7 @@ class SpanDeliveryTrace implements DeliveryTrace {
   }
 
   startSettle(): SettleTrace {
-    if (!this.span.isRecording()) return { end: () => {} };
+    if (!this.span.isRecording()) return NO_SETTLE;
     const started = Date.now();
     return {
       end: (settlement, error) => {
@@ -259,28 +261,90 @@ class SpanDeliveryTrace implements DeliveryTrace {
   }
 }
 
+/** An unsampled attempt: the handler still runs in its context (publishes carry "not sampled"). */
+class UnsampledDeliveryTrace implements DeliveryTrace {
+  constructor(
+    readonly span: Span,
+    readonly context: Context,
+  ) {}
+
+  run<T>(fn: () => T): T {
+    return context.with(this.context, fn);
+  }
+
+  event(): void {}
+  handled(): void {}
+  startSettle(): SettleTrace {
+    return NO_SETTLE;
+  }
+  retryInPlace(): void {}
+  end(): void {
+    this.span.end();
+  }
+}
+
+const NO_SETTLE: SettleTrace = { end: () => {} };
+
+/** What does not change from one message of a subscription to the next, built once. */
+interface SubscriptionSpans {
+  readonly name: string;
+  readonly names: { topic: string; subscription: string };
+  /**
+   * Given at start, so samplers see them (the semantic conventions' sampling-relevant ones); the
+   * per-message attributes are added only once the span is known to record.
+   */
+  readonly atStart: Attributes;
+}
+
 export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracing {
   const tracer = options.tracer ?? sbworkerTracer();
   const dup = options.dup ?? false;
+  const linkMode = options.parentFromMessage ? "parent" : "link";
+  const bySubscription = new Map<string, SubscriptionSpans>();
+  const spansOf = (event: DeliveryEvent): SubscriptionSpans => {
+    const key = `${event.topic}\u0000${event.subscription}`;
+    let found = bySubscription.get(key);
+    if (!found) {
+      const atStart: Attributes = {
+        ...topicAttributes(event.topic),
+        [ATTR.subscriptionName]: event.subscription,
+        [ATTR.operationType]: OPERATION_TYPE.process,
+        [ATTR.operationName]: OPERATION.process,
+        [ATTR.linkMode]: linkMode,
+      };
+      found = {
+        name: SPAN_NAME.process(event.topic, event.subscription),
+        names: { topic: event.topic, subscription: event.subscription },
+        atStart: dup ? withDup(atStart) : atStart,
+      };
+      bySubscription.set(key, found);
+    }
+    return found;
+  };
   return {
     start(message, event) {
+      const spans = spansOf(event);
       const remote: SpanContext | undefined = extractSpanContext(message.applicationProperties);
       const parent =
         options.parentFromMessage && remote ? trace.setSpanContext(ROOT_CONTEXT, remote) : ROOT_CONTEXT;
       const links: Link[] = remote ? [{ context: remote }] : [];
+      const span = tracer.startSpan(
+        spans.name,
+        { kind: SpanKind.CONSUMER, attributes: spans.atStart, links },
+        parent,
+      );
+      // Unsampled: no attributes to build, no settlement spans; only the context to run in.
+      if (!span.isRecording()) return new UnsampledDeliveryTrace(span, trace.setSpan(parent, span));
       const base: Attributes = {
         ...topicAttributes(event.topic),
         [ATTR.subscriptionName]: event.subscription,
         [ATTR.messageId]: event.messageId,
       };
       const enqueued = message.enqueuedTimeUtc?.getTime();
-      const attributes: Attributes = {
-        ...base,
-        [ATTR.operationType]: OPERATION_TYPE.process,
-        [ATTR.operationName]: OPERATION.process,
+      const perMessage: Attributes = {
+        [ATTR.messageId]: event.messageId,
         [ATTR.deliveryCount]: event.deliveryCount,
         [ATTR.attempt]: event.attempt,
-        [ATTR.linkMode]: options.parentFromMessage ? "parent" : "link",
         ...(enqueued !== undefined ? { [ATTR.enqueuedTime]: Math.floor(enqueued / 1000) } : {}),
         ...(event.subject !== undefined ? { [ATTR.subject]: event.subject } : {}),
         ...(event.sessionId !== undefined ? { [ATTR.sessionId]: event.sessionId } : {}),
@@ -288,19 +352,8 @@ export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracin
           ? { [ATTR.conversationId]: String(message.correlationId) }
           : {}),
       };
-      const span = tracer.startSpan(
-        SPAN_NAME.process(event.topic, event.subscription),
-        { kind: SpanKind.CONSUMER, attributes: dup ? withDup(attributes) : attributes, links },
-        parent,
-      );
-      return new SpanDeliveryTrace(
-        span,
-        trace.setSpan(parent, span),
-        tracer,
-        base,
-        { topic: event.topic, subscription: event.subscription },
-        dup,
-      );
+      span.setAttributes(dup ? withDup(perMessage) : perMessage);
+      return new SpanDeliveryTrace(span, trace.setSpan(parent, span), tracer, base, spans.names, dup);
     },
   };
 }
