@@ -29,15 +29,14 @@ import type { ServiceBusMessage, ServiceBusReceivedMessage, ServiceBusSender } f
 import { pino } from "pino";
 import { z } from "zod";
 
-import { defineHandlers } from "../../src/handlers/registry.js";
 import type { HandlerMap } from "../../src/handlers/registry.js";
 import { DEFAULT_POLICY, defineTopic } from "../../src/topics/dsl.js";
 import type { TopologyShape } from "../../src/topics/dsl.js";
 import { toEmulatorConfig } from "../../src/topics/emulatorConfig.js";
-import { loadConfig } from "../../src/worker/config.js";
 import type { WorkerObserver } from "../../src/worker/observer.js";
-import { startWorker } from "../../src/worker/worker.js";
 import type { Worker } from "../../src/worker/worker.js";
+import { loadWorkerModules, workerFromOption } from "../lib/compiled.js";
+import type { WorkerModules } from "../lib/compiled.js";
 import { startEmulatorProcess } from "../lib/emulatorChild.js";
 import type { EmulatorProcess } from "../lib/emulatorChild.js";
 import {
@@ -163,6 +162,8 @@ class Topics {
 
 interface WorkerSettings {
   readonly ledger: "memory" | "off";
+  /** The worker compiled, as production runs it (../lib/compiled.ts), or from source through tsx. */
+  readonly modules: WorkerModules;
 }
 
 async function startBenchWorker<T extends TopologyShape>(
@@ -172,6 +173,7 @@ async function startBenchWorker<T extends TopologyShape>(
   observer: WorkerObserver,
   settings: WorkerSettings,
 ): Promise<Worker> {
+  const { startWorker, loadConfig, defineHandlers } = settings.modules;
   return startWorker({
     config: loadConfig({
       SERVICEBUS_CONNECTION_STRING: connectionString,
@@ -607,8 +609,10 @@ const suite: Suite = {
     const parts = new Set((ctx.options.get("parts") ?? "plain,sessions,latency").split(","));
     for (const p of parts)
       if (!["plain", "sessions", "latency"].includes(p)) throw new Error(`--parts: unknown part ${p}`);
+    const modules = await loadWorkerModules(workerFromOption(ctx.options), ctx.log);
     const settings = {
       ledger: ledgerOption,
+      modules,
       sdkLoop: {
         mode: sdkMode,
         batch: Math.max(1, intOption(ctx, "sdk-session-batch", SDK_SESSION_BATCH)),
@@ -629,7 +633,9 @@ const suite: Suite = {
       sdk: topics.plain(LATENCY_CONCURRENCY),
     };
     const em = await startEmulatorProcess(topics.config());
-    ctx.log(`emulator in a child process; ledger ${settings.ledger}; ${reps} repetition(s)`);
+    ctx.log(
+      `emulator in a child process; worker ${modules.from}; ledger ${settings.ledger}; ${reps} repetition(s)`,
+    );
     const results: Result[] = [];
     try {
       for (const c of parts.has("plain") ? CONCURRENCIES : []) {
@@ -646,7 +652,12 @@ const suite: Suite = {
             `plain subscription, no-op handler, concurrency ${c}: sbworker vs SDK subscribe peek-lock + completeMessage, ${total.toLocaleString("en-US")} messages (msg/s)`,
             comparison,
             0.9,
-            { messagesPerRun: total, timedFrom: Math.floor(total / 10), ledger: settings.ledger },
+            {
+              messagesPerRun: total,
+              timedFrom: Math.floor(total / 10),
+              ledger: settings.ledger,
+              workerFrom: modules.from,
+            },
           ),
         );
       }
