@@ -41,6 +41,7 @@ import { decideSettlement } from "./policy.js";
 import { attemptOf, messageIdText } from "./properties.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
 import type { Delivery, SettleDeps } from "./settle.js";
+import { IdleGate } from "./idleGate.js";
 import { newDelivery, settle } from "./settle.js";
 
 export interface ConsumerOptions {
@@ -60,7 +61,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
   private sender: ServiceBusSender | undefined;
   private subscription: { close(): Promise<void> } | undefined;
   private readonly inFlight = new Set<Delivery>();
-  private idleWaiters: (() => void)[] = [];
+  private readonly idle = new IdleGate();
   private draining = false;
   private connected = false;
   private failingSince: number | undefined;
@@ -194,7 +195,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
       renewal?.stop();
       delivery.trace?.end();
       this.inFlight.delete(delivery);
-      if (this.inFlight.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      if (this.inFlight.size === 0) this.idle.wake();
     }
   }
 
@@ -224,12 +225,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
   /** Waits for in-flight handlers up to `timeoutMs`; then aborts them and abandons what is unsettled. */
   async drain(timeoutMs: number): Promise<void> {
     if (this.inFlight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([
-        new Promise<true>((resolve) => this.idleWaiters.push(() => resolve(true))),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-      ]);
-      clearTimeout(timer);
+      const finished = await this.idle.wait(timeoutMs);
       if (!finished) {
         const reason = new DrainTimeoutError();
         const unsettled = [...this.inFlight].filter((d) => !d.settled);

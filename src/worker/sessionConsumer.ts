@@ -45,6 +45,8 @@ import { SessionCheckpoints } from "./jobs/sessionCheckpoint.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
 import type { Delivery } from "./settle.js";
 import { ArrivalEstimate, SessionIntake } from "./sessionIntake.js";
+import { IdleGate } from "./idleGate.js";
+import { probeSubscription } from "./reachability.js";
 import { newDelivery, settle } from "./settle.js";
 
 export interface SessionConsumerOptions {
@@ -96,7 +98,7 @@ export class SessionConsumer implements ReceiveLoop {
   private readonly held = new Set<HeldSession>();
   private readonly slots: Slot[] = [];
   private connected = false;
-  private idleWaiters: (() => void)[] = [];
+  private readonly idle = new IdleGate();
   private probing: Promise<void> | undefined;
   private readonly arrival = new ArrivalEstimate();
 
@@ -118,27 +120,20 @@ export class SessionConsumer implements ReceiveLoop {
     return Promise.resolve();
   }
 
-  /**
-   * Readiness: an idle session subscription may see no accept answer for a whole long-poll, so
-   * reachability is checked once with a peek at its dead-letter queue (readable without a session
-   * lock; it also proves the subscription exists and the credentials work).
-   */
+  /** Readiness before any session is accepted: ./reachability.ts. */
   private async probe(): Promise<void> {
     const { client, target } = this.options;
-    const dlq = client.createReceiver(target.topic.name, target.binding.subscription, {
-      subQueueType: "deadLetter",
-    });
-    try {
-      await dlq.peekMessages(1, { abortSignal: this.intake.signal });
-      this.connected = true;
-    } catch (error) {
-      if (!this.intake.signal.aborted) {
+    const reachable = await probeSubscription(
+      client,
+      target.topic.name,
+      target.binding.subscription,
+      this.intake.signal,
+      (error) => {
         target.log.warn({ err: error }, "cannot reach the subscription");
         this.options.observer.receiveError({ subscription: this.key, error });
-      }
-    } finally {
-      await dlq.close().catch(() => {});
-    }
+      },
+    );
+    if (reachable) this.connected = true;
   }
 
   private enter(slot: Slot, phase: Slot["phase"]): void {
@@ -356,7 +351,7 @@ export class SessionConsumer implements ReceiveLoop {
       session.current = undefined;
       session.job = undefined;
       slot.busy = false;
-      if (!this.slots.some((s) => s.busy)) for (const wake of this.idleWaiters.splice(0)) wake();
+      if (!this.slots.some((s) => s.busy)) this.idle.wake();
     }
   }
 
@@ -379,12 +374,7 @@ export class SessionConsumer implements ReceiveLoop {
   /** Waits until no slot is handling a message, up to `timeoutMs`; then aborts and abandons. */
   async drain(timeoutMs: number): Promise<void> {
     if (this.slots.some((s) => s.busy)) {
-      let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([
-        new Promise<true>((resolve) => this.idleWaiters.push(() => resolve(true))),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-      ]);
-      clearTimeout(timer);
+      const finished = await this.idle.wait(timeoutMs);
       if (!finished) {
         const reason = new DrainTimeoutError();
         const busy = [...this.held].filter((s) => s.current && !s.current.settled);
