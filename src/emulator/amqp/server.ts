@@ -526,12 +526,16 @@ const EMPTY_FRAME = Buffer.from([0, 0, 0, 8, 2, 0, 0, 0]);
  */
 function ackPromptly(socket: Socket, connection: RheaConnection): void {
   socket.setNoDelay(true);
+  let written = -1; // bytes written when the first unanswered read arrived; -1: no check pending
+  const check = (): void => {
+    if (socket.bytesWritten === written && socket.writable && connection.is_open()) socket.write(EMPTY_FRAME);
+    written = -1;
+  };
   socket.on("data", () => {
-    const written = socket.bytesWritten;
-    setImmediate(() => {
-      if (socket.bytesWritten === written && socket.writable && connection.is_open())
-        socket.write(EMPTY_FRAME);
-    });
+    // One check per turn of the event loop however many reads arrive (a large batch is several).
+    if (written !== -1) return;
+    written = socket.bytesWritten;
+    setImmediate(check);
   });
 }
 
