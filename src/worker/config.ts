@@ -67,6 +67,8 @@ export interface WorkerConfig {
   /** Settings of the reference domain's handlers. */
   readonly reference: {
     readonly outboxDir: string | undefined;
+    /** Sends the reference e-mails over SMTP instead of into the outbox. */
+    readonly smtpUrl: string | undefined;
     readonly reportsDir: string | undefined;
     readonly reportChunkDelayMs: number | undefined;
   };
@@ -136,6 +138,13 @@ const schema = z.object({
   SBW_SERVICEBUS_MAX_RETRIES: count("retries"),
   SBW_SERVICEBUS_RETRY_DELAY_MS: ms(),
   SBW_OUTBOX_DIR: z.string().min(1).optional(),
+  SBW_SMTP_URL: z
+    .string()
+    .regex(
+      /^smtps?:\/\/[^\s/]+(:\d+)?\/?(\?\S*)?$/,
+      "expected smtp://[user:password@]host[:port] or smtps://… (a URL-encoded password)",
+    )
+    .optional(),
   SBW_REPORTS_DIR: z.string().min(1).optional(),
   SBW_REPORT_CHUNK_DELAY_MS: ms(),
   SBW_LEDGER: z.enum(["redis", "memory", "off"], "expected redis, memory or off").optional(),
@@ -158,6 +167,8 @@ const schema = z.object({
 
 /** The keys this module reads (for docs and `sbworker run --help`). */
 export const CONFIG_KEYS = Object.keys(schema.shape);
+/** Values that may carry credentials: never echoed in an error. */
+const SECRET_KEYS = new Set(["SERVICEBUS_CONNECTION_STRING", "REDIS_URL", "SBW_SMTP_URL"]);
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): WorkerConfig {
   // Empty strings count as unset: `FOO=` in a manifest should not be an error.
@@ -170,8 +181,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? "(environment)");
         const value = input[key];
-        const shown =
-          key === "SERVICEBUS_CONNECTION_STRING" || key === "REDIS_URL" ? "(hidden)" : JSON.stringify(value);
+        const shown = SECRET_KEYS.has(key) ? "(hidden)" : JSON.stringify(value);
         return `${key}: ${issue.message}, got ${shown}`;
       }),
     );
@@ -246,6 +256,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
     schedules: { enabled: e.SBW_SCHEDULES !== "off", horizonMs: e.SBW_SCHEDULE_HORIZON_MS ?? 120_000 },
     reference: {
       outboxDir: e.SBW_OUTBOX_DIR,
+      smtpUrl: e.SBW_SMTP_URL,
       reportsDir: e.SBW_REPORTS_DIR,
       reportChunkDelayMs: e.SBW_REPORT_CHUNK_DELAY_MS,
     },

@@ -1,6 +1,7 @@
 /** `sbworker run`: the worker against the configured Service Bus (what the container runs). */
 import { parseArgs } from "node:util";
 import { createReferenceHandlers } from "../../handlers/index.js";
+import { smtpTransport } from "../../handlers/notifications/smtp.js";
 import { schedules } from "../../topics/schedules.js";
 import type { WorkerConfig } from "../../worker/config.js";
 import { CONFIG_KEYS, loadConfig } from "../../worker/config.js";
@@ -75,8 +76,11 @@ export async function runWorker(
 ): Promise<number> {
   const logger = createLogger(config.logLevel, io.stdout);
   const telemetry = telemetryFrom(io);
+  // Released after the worker: a draining handler may still be sending.
+  const smtp = config.reference.smtpUrl ? smtpTransport(config.reference.smtpUrl) : undefined;
   const registry = createReferenceHandlers({
     cwd: io.cwd,
+    ...(smtp ? { transport: smtp } : {}),
     ...(config.reference.outboxDir ? { outboxDir: config.reference.outboxDir } : {}),
     ...(config.reference.reportsDir ? { reportsDir: config.reference.reportsDir } : {}),
     ...(config.reference.reportChunkDelayMs !== undefined
@@ -96,6 +100,8 @@ export async function runWorker(
       },
     });
   } catch (error) {
+    smtp?.close();
+    smtp?.close();
     if (isConfigError(error)) {
       for (const issue of error.issues.slice(1)) io.stderr.write(`sbworker: ${issue}\n`);
       throw new UsageError(error.issues[0] ?? error.message);
@@ -132,6 +138,7 @@ export async function runWorker(
       /* each failure was logged by the Resources hook */
     });
     await worker.close();
+    smtp?.close();
   }
   return 0;
 }

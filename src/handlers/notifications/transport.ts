@@ -1,7 +1,7 @@
 /**
- * E-mail transports. Production plugs in SMTP (or a provider API) behind `EmailTransport`; the
- * default writes each e-mail as a `.eml` file into an outbox folder, which is what development and
- * tests want: nothing leaves the machine, and the result is easy to inspect.
+ * E-mail transports. Production plugs in SMTP (./smtp.ts, `SBW_SMTP_URL`) or a provider API behind
+ * `EmailTransport`; the default writes each e-mail as a `.eml` file into an outbox folder, which
+ * is what development and tests want: nothing leaves the machine, and the result is easy to inspect.
  */
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";

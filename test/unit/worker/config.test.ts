@@ -78,6 +78,17 @@ describe("worker configuration", () => {
     );
   });
 
+  it("reads an SMTP URL for the reference e-mails and refuses anything else", () => {
+    assert.equal(
+      loadConfig({ SBW_SMTP_URL: "smtps://mailer:s%40cret@smtp.example.com:465" }).reference.smtpUrl,
+      "smtps://mailer:s%40cret@smtp.example.com:465",
+    );
+    assert.equal(loadConfig({}).reference.smtpUrl, undefined);
+    const [issue] = issuesOf({ SBW_SMTP_URL: "smtp//mailer:hunter2@smtp.example.com" });
+    assert.match(issue!, /^SBW_SMTP_URL: expected smtp:\/\/\[user:password@\]host\[:port\]/);
+    assert.doesNotMatch(issue!, /hunter2/, "the password is never echoed");
+  });
+
   it("names the key, the expected form and the value in each error", () => {
     assert.deepEqual(issuesOf({ SBW_CONCURRENCY: "lots" }), [
       'SBW_CONCURRENCY: expected a positive integer, got "lots"',
