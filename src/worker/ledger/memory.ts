@@ -127,14 +127,22 @@ export class MemoryLedgerStore implements LedgerStore {
     const k = keyOf(key);
     const record = this.job(k);
     if (record?.state === "done") return Promise.resolve(false);
-    this.jobs.set(k, {
+    const done: JobRecord = record ?? {
       state: "done",
       holder: undefined,
       leaseUntil: 0,
-      outcome: encodeJson(outcome),
+      outcome: undefined,
       checkpoint: undefined,
-      expiresAt: this.now() + ttlMs,
-    });
+      expiresAt: 0,
+    };
+    // Reuses the claim's record: one long-lived object per key, not two (less to promote and GC).
+    done.state = "done";
+    done.holder = undefined;
+    done.leaseUntil = 0;
+    done.outcome = encodeJson(outcome);
+    done.checkpoint = undefined;
+    done.expiresAt = this.now() + ttlMs;
+    if (!record) this.jobs.set(k, done);
     return Promise.resolve(true);
   }
 
