@@ -28,7 +28,15 @@ export interface Environment {
   readonly resources?: ContainerResources;
   /** Extra egress on 443/5671 to private endpoint subnets (Premium namespaces behind a private link). */
   readonly privateEndpointCidrs: readonly string[];
+  /**
+   * The idempotency ledger shared by every pod (several replicas need Redis; the memory store
+   * deduplicates within one process only). The URL, with its access key, comes from a Secret.
+   */
+  readonly ledger: { readonly secretName: string; readonly secretKey: string };
 }
+
+/** Azure Cache for Redis serves TLS on 6380 (`rediss://:<key>@<name>.redis.cache.windows.net:6380`). */
+export const REDIS_TLS_PORT = 6380;
 
 /** The cluster's monitoring stack, as the NetworkPolicy and the Prometheus objects refer to it. */
 export const MONITORING = {
@@ -55,6 +63,7 @@ export const BASE: Environment = {
   otlpEndpoint: "http://opentelemetry-collector.monitoring.svc:4318",
   logLevel: "info",
   privateEndpointCidrs: [],
+  ledger: { secretName: "sbworker-redis", secretKey: "url" },
 };
 
 export const ENVIRONMENTS: readonly Environment[] = [

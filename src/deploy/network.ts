@@ -3,18 +3,19 @@
  * - ingress: the HTTP port (health and `/metrics`) from the monitoring namespace only; the
  *   kubelet's probes come from the node and are not subject to NetworkPolicy;
  * - egress: DNS to kube-dns; OTLP to the collector; TLS (443: Microsoft Entra ID token exchange,
- *   AMQP over WebSockets, management) and AMQPS (5671) to public addresses only (Service Bus and
- *   Entra ID have no stable IP ranges that a NetworkPolicy could name; an FQDN-aware egress
- *   firewall narrows this further), plus the private endpoint subnets an environment names.
+ *   AMQP over WebSockets, management), AMQPS (5671) and Redis over TLS (6380: Azure Cache for
+ *   Redis, the ledger) to public addresses only (none of these services has stable IP ranges that
+ *   a NetworkPolicy could name; an FQDN-aware egress firewall narrows this further), plus the
+ *   private endpoint subnets an environment names.
  */
 import type { NetworkPolicy, NetworkPolicyPort } from "kubernetes-types/networking/v1.js";
 import type { Environment } from "./environments.js";
-import { MONITORING } from "./environments.js";
+import { MONITORING, REDIS_TLS_PORT } from "./environments.js";
 import { APP, appLabels, HTTP_PORT } from "./names.js";
 import type { Rendered } from "./workload.js";
 
-/** Ports the worker may open connections to. */
-export const EGRESS_PORTS = { dns: 53, https: 443, amqps: 5671 } as const;
+/** Ports the worker may open connections to (Redis: the shared idempotency ledger, over TLS). */
+export const EGRESS_PORTS = { dns: 53, https: 443, amqps: 5671, redis: REDIS_TLS_PORT } as const;
 
 /** Never reachable on 443/5671 through the public rule: cluster and private ranges, link-local (IMDS). */
 export const NON_PUBLIC_CIDRS = [
@@ -29,7 +30,7 @@ const tcp = (port: number): NetworkPolicyPort => ({ protocol: "TCP", port });
 const namespaceSelector = (name: string) => ({ matchLabels: { "kubernetes.io/metadata.name": name } });
 
 export function networkPolicy(env: Environment): Rendered<NetworkPolicy> {
-  const tls = [tcp(EGRESS_PORTS.https), tcp(EGRESS_PORTS.amqps)];
+  const tls = [tcp(EGRESS_PORTS.https), tcp(EGRESS_PORTS.amqps), tcp(EGRESS_PORTS.redis)];
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",

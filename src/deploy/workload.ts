@@ -52,6 +52,11 @@ function environment(group: ConsumerGroup, env: Environment): EnvVar[] {
     { name: "SBW_SUBSCRIPTIONS", value: group.subscriptions.join(",") },
     { name: "SBW_HTTP_PORT", value: String(HTTP_PORT) },
     { name: "SBW_LOG_LEVEL", value: env.logLevel },
+    { name: "SBW_LEDGER", value: "redis" },
+    {
+      name: "REDIS_URL",
+      valueFrom: { secretKeyRef: { name: env.ledger.secretName, key: env.ledger.secretKey } },
+    },
     { name: "SBW_OUTBOX_DIR", value: `${TMP_DIR}/outbox` },
     { name: "SBW_REPORTS_DIR", value: `${TMP_DIR}/reports` },
     { name: "OTEL_SERVICE_NAME", value: workloadName(group) },

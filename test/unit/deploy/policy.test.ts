@@ -50,11 +50,21 @@ describe("deployment policy", () => {
       }
     });
 
-    it("has no secrets: Service Bus by namespace name, never a connection string", () => {
+    it("has no Service Bus secret: the namespace by name, never a connection string", () => {
       for (const d of deployments) {
         assert.match(env(d, "SERVICEBUS_NAMESPACE") ?? "", /^[a-z0-9-]+\.servicebus\.windows\.net$/);
         assert.equal(env(d, "SERVICEBUS_CONNECTION_STRING"), undefined);
-        assert.ok(!worker(d).env?.some((e) => e.valueFrom?.secretKeyRef), d.metadata.name);
+        const fromSecrets = (worker(d).env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.name);
+        assert.deepEqual(fromSecrets, ["REDIS_URL"], `${d.metadata.name}: only the ledger's URL is a secret`);
+      }
+    });
+
+    it("shares the Redis ledger across replicas, its URL read from a Secret, never inline", () => {
+      for (const d of deployments) {
+        assert.equal(env(d, "SBW_LEDGER"), "redis", d.metadata.name);
+        const url = worker(d).env?.find((e) => e.name === "REDIS_URL");
+        assert.equal(url?.value, undefined, "no literal URL (it carries the access key)");
+        assert.deepEqual(url?.valueFrom?.secretKeyRef, { name: "sbworker-redis", key: "url" });
       }
     });
   });
@@ -183,7 +193,7 @@ describe("deployment policy", () => {
       }
     });
 
-    it("limits egress to DNS, the OTLP collector and TLS/AMQPS to public addresses", () => {
+    it("limits egress to DNS, the OTLP collector and TLS/AMQPS/Redis-TLS to public addresses", () => {
       const [policy] = ofKind<NetworkPolicy>("NetworkPolicy");
       const spec = policy!.spec!;
       assert.deepEqual(spec.policyTypes, ["Ingress", "Egress"]);
@@ -192,7 +202,7 @@ describe("deployment policy", () => {
           assert.equal(d.spec!.template.metadata!.labels![k], v, "the policy selects every worker pod");
         }
       }
-      const allowed = new Set([53, 443, 5671, ...MONITORING.collectorPorts]);
+      const allowed = new Set([53, 443, 5671, 6380, ...MONITORING.collectorPorts]);
       for (const rule of spec.egress ?? []) {
         assert.ok(rule.ports?.length, "every egress rule names its ports");
         assert.ok(rule.to?.length, "every egress rule names its peers");
@@ -202,7 +212,7 @@ describe("deployment policy", () => {
             assert.ok(
               peer.ipBlock.except?.includes("10.0.0.0/8") && peer.ipBlock.except.includes("169.254.0.0/16"),
             );
-            assert.deepEqual(rule.ports.map((p) => p.port).sort(), [443, 5671]);
+            assert.deepEqual(rule.ports.map((p) => p.port).sort(), [443, 5671, 6380]);
           }
         }
       }
