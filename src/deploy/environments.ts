@@ -26,7 +26,7 @@ export interface Environment {
   readonly replicas?: ReplicaRange;
   /** Overrides every group's container resources (dev: smaller). */
   readonly resources?: ContainerResources;
-  /** Extra egress on 443/5671 to private endpoint subnets (Premium namespaces behind a private link). */
+  /** Extra egress on 443/5671/6380 to private endpoint subnets (Service Bus Premium, Redis behind a private link). */
   readonly privateEndpointCidrs: readonly string[];
   /**
    * The idempotency ledger shared by every pod (several replicas need Redis; the memory store
