@@ -33,7 +33,15 @@ export interface Environment {
    * deduplicates within one process only). The URL, with its access key, comes from a Secret.
    */
   readonly ledger: { readonly secretName: string; readonly secretKey: string };
+  /**
+   * The reference e-mails' SMTP URL (`SBW_SMTP_URL`), from an optional Secret: without it the pods
+   * write e-mails to the outbox folder under /tmp, which is only useful for a demo.
+   */
+  readonly smtp: { readonly secretName: string; readonly secretKey: string };
 }
+
+/** SMTP submission ports: implicit TLS (465) and STARTTLS (587). */
+export const SMTP_PORTS = [465, 587] as const;
 
 /** Azure Cache for Redis serves TLS on 6380 (`rediss://:<key>@<name>.redis.cache.windows.net:6380`). */
 export const REDIS_TLS_PORT = 6380;
@@ -64,6 +72,7 @@ export const BASE: Environment = {
   logLevel: "info",
   privateEndpointCidrs: [],
   ledger: { secretName: "sbworker-redis", secretKey: "url" },
+  smtp: { secretName: "sbworker-smtp", secretKey: "url" },
 };
 
 export const ENVIRONMENTS: readonly Environment[] = [

@@ -6,11 +6,11 @@
  *   AMQP over WebSockets, management), AMQPS (5671) and Redis over TLS (6380: Azure Cache for
  *   Redis, the ledger) to public addresses only (none of these services has stable IP ranges that
  *   a NetworkPolicy could name; an FQDN-aware egress firewall narrows this further), plus the
- *   private endpoint subnets an environment names.
+ *   private endpoint subnets an environment names; SMTP submission (465/587) to public addresses.
  */
 import type { NetworkPolicy, NetworkPolicyPort } from "kubernetes-types/networking/v1.js";
 import type { Environment } from "./environments.js";
-import { MONITORING, REDIS_TLS_PORT } from "./environments.js";
+import { MONITORING, REDIS_TLS_PORT, SMTP_PORTS } from "./environments.js";
 import { APP, appLabels, HTTP_PORT } from "./names.js";
 import type { Rendered } from "./workload.js";
 
@@ -64,6 +64,11 @@ export function networkPolicy(env: Environment): Rendered<NetworkPolicy> {
           ports: MONITORING.collectorPorts.map(tcp),
         },
         { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_CIDRS] } }], ports: tls },
+        // SMTP submission for the e-mail handler (a relay inside the cluster needs its own rule).
+        {
+          to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_CIDRS] } }],
+          ports: SMTP_PORTS.map(tcp),
+        },
         ...(env.privateEndpointCidrs.length
           ? [{ to: env.privateEndpointCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: tls }]
           : []),

@@ -57,6 +57,10 @@ function environment(group: ConsumerGroup, env: Environment): EnvVar[] {
       name: "REDIS_URL",
       valueFrom: { secretKeyRef: { name: env.ledger.secretName, key: env.ledger.secretKey } },
     },
+    {
+      name: "SBW_SMTP_URL",
+      valueFrom: { secretKeyRef: { name: env.smtp.secretName, key: env.smtp.secretKey, optional: true } },
+    },
     { name: "SBW_OUTBOX_DIR", value: `${TMP_DIR}/outbox` },
     { name: "SBW_REPORTS_DIR", value: `${TMP_DIR}/reports` },
     { name: "OTEL_SERVICE_NAME", value: workloadName(group) },

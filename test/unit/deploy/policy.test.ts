@@ -55,7 +55,13 @@ describe("deployment policy", () => {
         assert.match(env(d, "SERVICEBUS_NAMESPACE") ?? "", /^[a-z0-9-]+\.servicebus\.windows\.net$/);
         assert.equal(env(d, "SERVICEBUS_CONNECTION_STRING"), undefined);
         const fromSecrets = (worker(d).env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.name);
-        assert.deepEqual(fromSecrets, ["REDIS_URL"], `${d.metadata.name}: only the ledger's URL is a secret`);
+        assert.deepEqual(
+          fromSecrets,
+          ["REDIS_URL", "SBW_SMTP_URL"],
+          `${d.metadata.name}: only URLs with keys`,
+        );
+        const smtp = worker(d).env?.find((e) => e.name === "SBW_SMTP_URL");
+        assert.equal(smtp?.valueFrom?.secretKeyRef?.optional, true, "no SMTP secret: the outbox");
       }
     });
 
@@ -202,7 +208,7 @@ describe("deployment policy", () => {
           assert.equal(d.spec!.template.metadata!.labels![k], v, "the policy selects every worker pod");
         }
       }
-      const allowed = new Set([53, 443, 5671, 6380, ...MONITORING.collectorPorts]);
+      const allowed = new Set([53, 443, 465, 587, 5671, 6380, ...MONITORING.collectorPorts]);
       for (const rule of spec.egress ?? []) {
         assert.ok(rule.ports?.length, "every egress rule names its ports");
         assert.ok(rule.to?.length, "every egress rule names its peers");
@@ -212,7 +218,14 @@ describe("deployment policy", () => {
             assert.ok(
               peer.ipBlock.except?.includes("10.0.0.0/8") && peer.ipBlock.except.includes("169.254.0.0/16"),
             );
-            assert.deepEqual(rule.ports.map((p) => p.port).sort(), [443, 5671, 6380]);
+            const ports = rule.ports.map((p) => Number(p.port)).sort((a, b) => a - b);
+            assert.ok(
+              [
+                [443, 5671, 6380],
+                [465, 587],
+              ].some((allowedSet) => JSON.stringify(allowedSet) === JSON.stringify(ports)),
+              `public egress ports ${ports.join(",")}`,
+            );
           }
         }
       }
