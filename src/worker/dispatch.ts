@@ -32,23 +32,20 @@ export interface DispatchTarget {
   readonly tracing?: WorkerTracing;
 }
 
-interface DispatchCommon {
+export interface DispatchInput {
   readonly message: ServiceBusReceivedMessage;
   readonly attempt: number;
+  /**
+   * Aborted when the worker stops waiting for this handler; its signal is only created if the
+   * handler reads `ctx.signal`.
+   */
+  readonly abort: LazyAbortController;
   readonly session?: SessionAccess<unknown>;
   /** Heartbeat, checkpoint and resume (./jobs/job.ts); a no-op job when absent. */
   readonly job?: JobContext;
   /** The attempt's CONSUMER span: the handler runs inside it and its outcome is recorded on it. */
   readonly trace?: DeliveryTrace;
 }
-
-/**
- * Aborted when the worker stops waiting for this handler: a signal, or a lazy controller whose
- * signal is only created if the handler reads `ctx.signal`.
- */
-type AbortInput = { readonly signal: AbortSignal } | { readonly abort: LazyAbortController };
-
-export type DispatchInput = DispatchCommon & AbortInput;
 
 function noJob(messageId: string): JobContext {
   return {
@@ -96,45 +93,23 @@ function runUntilAborted(
   handler: AnyHandler,
   payload: unknown,
   ctx: Parameters<AnyHandler>[1],
-  abort: AbortInput,
+  abort: LazyAbortController,
 ): Promise<Outcome> {
-  if ("signal" in abort) return runUntilSignal(handler, payload, ctx, abort.signal);
-  const lazy = abort.abort;
   return new Promise<Outcome>((resolve) => {
-    const onAbort = (): void => resolve({ kind: "interrupted", reason: lazy.reason });
-    if (lazy.aborted) return onAbort();
-    lazy.onAbort(onAbort);
+    const onAbort = (): void => resolve({ kind: "interrupted", reason: abort.reason });
+    if (abort.aborted) return onAbort();
+    abort.onAbort(onAbort);
     runHandler(handler, payload, ctx).then(
       () => {
-        lazy.offAbort(onAbort);
+        abort.offAbort(onAbort);
         resolve({ kind: "success" });
       },
       // A handler that fails *because* it was aborted was interrupted, not failed: no retry copy.
       (error: unknown) => {
-        lazy.offAbort(onAbort);
-        resolve(lazy.aborted ? { kind: "interrupted", reason: lazy.reason } : { kind: "failed", error });
+        abort.offAbort(onAbort);
+        resolve(abort.aborted ? { kind: "interrupted", reason: abort.reason } : { kind: "failed", error });
       },
     );
-  });
-}
-
-function runUntilSignal(
-  handler: AnyHandler,
-  payload: unknown,
-  ctx: Parameters<AnyHandler>[1],
-  signal: AbortSignal,
-): Promise<Outcome> {
-  return new Promise<Outcome>((resolve) => {
-    const onAbort = (): void => resolve({ kind: "interrupted", reason: signal.reason });
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    const running = runHandler(handler, payload, ctx);
-    running.then(
-      () => resolve({ kind: "success" }),
-      (error: unknown) =>
-        resolve(signal.aborted ? { kind: "interrupted", reason: signal.reason } : { kind: "failed", error }),
-    );
-    void running.finally(() => signal.removeEventListener("abort", onAbort)).catch(() => {});
   });
 }
 
@@ -206,7 +181,7 @@ function prepareAndRun(target: DispatchTarget, input: DispatchInput): Promise<Ou
     message: metadata,
     attempt,
     get signal(): AbortSignal {
-      return "abort" in input ? input.abort.signal : input.signal;
+      return input.abort.signal;
     },
     publish: (toTopic, toSubject, payload, options) =>
       target.publisher.publish(toTopic, toSubject, payload, {
@@ -220,5 +195,5 @@ function prepareAndRun(target: DispatchTarget, input: DispatchInput): Promise<Ou
     ...(input.session ? { session: input.session } : {}),
     ...(input.job ?? noJob(metadata.messageId)),
   };
-  return runUntilAborted(handler, parsed.data, ctx, input);
+  return runUntilAborted(handler, parsed.data, ctx, input.abort);
 }

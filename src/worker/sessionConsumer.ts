@@ -265,6 +265,7 @@ export class SessionConsumer implements ReceiveLoop {
       subject: message.subject,
       attempt: first,
       deliveryCount: message.deliveryCount ?? 0,
+      enqueuedTimeUtc: message.enqueuedTimeUtc,
     });
     session.current = delivery;
     slot.busy = true;
@@ -298,7 +299,7 @@ export class SessionConsumer implements ReceiveLoop {
         const outcome = await dispatch(target, {
           message,
           attempt,
-          signal: delivery.controller.signal,
+          abort: delivery.controller,
           session: access,
           job: job.context,
           ...(delivery.trace ? { trace: delivery.trace } : {}),

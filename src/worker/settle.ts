@@ -36,14 +36,14 @@ export interface SettleDeps {
   readonly observer: Required<WorkerObserver>;
 }
 
-/** `event` is copied with the message's enqueued time, unless it already has it. */
-export function newDelivery(message: ServiceBusReceivedMessage, event: DeliveryEvent): Delivery {
+/** `event` carries the message's enqueued time (the queue-wait metric reads it). */
+export function newDelivery(
+  message: ServiceBusReceivedMessage,
+  event: DeliveryEvent & Pick<ServiceBusReceivedMessage, "enqueuedTimeUtc">,
+): Delivery {
   return {
     message,
-    event:
-      "enqueuedTimeUtc" in event && event.enqueuedTimeUtc === message.enqueuedTimeUtc
-        ? event
-        : { ...event, enqueuedTimeUtc: message.enqueuedTimeUtc },
+    event,
     controller: new LazyAbortController(),
     startedAt: Date.now(),
     settled: false,

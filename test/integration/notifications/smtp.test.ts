@@ -45,6 +45,13 @@ async function startSmtp(
   };
 }
 
+/** What `work` rejected with (undefined when it resolved). */
+const failureOf = (work: Promise<unknown>): Promise<unknown> =>
+  work.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+
 const email = {
   id: "order-42:confirmation",
   from: "shop@example.com",
@@ -86,20 +93,14 @@ describe("notifications: the SMTP transport", function () {
     });
     const transport = smtpTransport(smtp.url);
     try {
-      const rejected = await transport
-        .send({ ...email, to: "nobody@example.com" }, new AbortController().signal)
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+      const rejected = await failureOf(
+        transport.send({ ...email, to: "nobody@example.com" }, new AbortController().signal),
+      );
       assert.ok(isPermanentError(rejected), String(rejected));
       assert.equal(rejected.code, "EmailRejected");
-      const deferred = await transport
-        .send({ ...email, to: "busy@example.com" }, new AbortController().signal)
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+      const deferred = await failureOf(
+        transport.send({ ...email, to: "busy@example.com" }, new AbortController().signal),
+      );
       assert.ok(isTransientError(deferred), String(deferred));
       assert.equal(smtp.received.length, 0);
     } finally {
@@ -114,10 +115,7 @@ describe("notifications: the SMTP transport", function () {
     await smtp.close();
     const transport = smtpTransport(url);
     try {
-      const down = await transport.send(email, new AbortController().signal).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const down = await failureOf(transport.send(email, new AbortController().signal));
       assert.ok(isTransientError(down), String(down));
       const controller = new AbortController();
       controller.abort(new Error("draining"));
