@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { ServiceBusClient } from "@azure/service-bus";
+import type { ServiceBusMessage } from "@azure/service-bus";
 import { pino } from "pino";
 import { z } from "zod";
 import { defineHandlers } from "../../src/handlers/registry.js";
@@ -22,6 +22,7 @@ import { loadConfig } from "../../src/worker/config.js";
 import { deletePrefixForBench } from "./ledger/redis.js";
 import { startWorker } from "../../src/worker/worker.js";
 import { Child } from "../lib/child.js";
+import { fillEntity } from "../lib/measure.js";
 import { throughput } from "../lib/result.js";
 import type { Result } from "../lib/result.js";
 import type { Suite, SuiteContext } from "../lib/runner.js";
@@ -41,23 +42,8 @@ function topologyFor(name: string) {
   } as const;
 }
 
-async function fill(connectionString: string, topic: string, count: number): Promise<void> {
-  const client = new ServiceBusClient(connectionString);
-  const sender = client.createSender(topic);
-  try {
-    for (let sent = 0; sent < count;) {
-      const batch = await sender.createMessageBatch();
-      while (
-        sent < count &&
-        batch.tryAddMessage({ subject: "Noop", body: Buffer.from(`{"n":${sent}}`), messageId: `m${sent}` })
-      )
-        sent += 1;
-      await sender.sendMessages(batch);
-    }
-  } finally {
-    await sender.close();
-    await client.close();
-  }
+function noop(n: number): ServiceBusMessage {
+  return { subject: "Noop", body: Buffer.from(`{"n":${n}}`), messageId: `m${n}` };
 }
 
 async function drain(
@@ -123,7 +109,7 @@ const suite: Suite = {
       const { connectionString } = await child.next();
       for (const [i, mode] of schedule.entries()) {
         const topic = topics[i]!;
-        await fill(connectionString, topic, messages);
+        await fillEntity(connectionString, topic, messages, noop);
         collectGarbage();
         const rate = await drain(connectionString, topic, mode, messages, skip, redisUrl, prefix);
         if (i >= order.length) samples[mode].push(rate);

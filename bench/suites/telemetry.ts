@@ -16,7 +16,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { ServiceBusClient } from "@azure/service-bus";
+import type { ServiceBusMessage } from "@azure/service-bus";
 import type { ExportResult } from "@opentelemetry/core";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { pino } from "pino";
@@ -25,6 +25,7 @@ import type { Telemetry } from "../../src/telemetry/setup.js";
 import { defineTopic } from "../../src/topics/dsl.js";
 import { toEmulatorConfig } from "../../src/topics/emulatorConfig.js";
 import { Child } from "../lib/child.js";
+import { fillEntity } from "../lib/measure.js";
 import { loadWorkerModules, workerFromOption, type WorkerModules } from "../lib/compiled.js";
 import { throughput } from "../lib/result.js";
 import type { Result } from "../lib/result.js";
@@ -57,29 +58,15 @@ class DiscardExporter implements SpanExporter {
   }
 }
 
-async function fill(connectionString: string, topic: string, count: number): Promise<void> {
-  const client = new ServiceBusClient(connectionString);
-  const sender = client.createSender(topic);
-  try {
-    for (let sent = 0; sent < count;) {
-      const batch = await sender.createMessageBatch();
-      while (sent < count) {
-        const traceparent = `00-${randomUUID().replaceAll("-", "")}-${randomUUID().slice(0, 16).replace("-", "0")}-01`;
-        const message = {
-          subject: "Noop",
-          body: Buffer.from(`{"n":${sent}}`),
-          messageId: `m${sent}`,
-          applicationProperties: { traceparent, "Diagnostic-Id": traceparent },
-        };
-        if (!batch.tryAddMessage(message)) break;
-        sent += 1;
-      }
-      await sender.sendMessages(batch);
-    }
-  } finally {
-    await sender.close();
-    await client.close();
-  }
+/** A no-op job carrying a fresh sampled trace context, as a traced publisher would send it. */
+function tracedNoop(n: number): ServiceBusMessage {
+  const traceparent = `00-${randomUUID().replaceAll("-", "")}-${randomUUID().slice(0, 16).replace("-", "0")}-01`;
+  return {
+    subject: "Noop",
+    body: Buffer.from(`{"n":${n}}`),
+    messageId: `m${n}`,
+    applicationProperties: { traceparent, "Diagnostic-Id": traceparent },
+  };
 }
 
 async function drain(
@@ -187,7 +174,7 @@ const suite: Suite = {
       const { connectionString } = await child.next();
       for (const [i, mode] of schedule.entries()) {
         const topic = topics[i]!;
-        await fill(connectionString, topic, messages);
+        await fillEntity(connectionString, topic, messages, tracedNoop);
         collectGarbage();
         const run = await drain(modules, connectionString, topic, mode, messages, skip);
         if (i >= order.length) {
