@@ -4,10 +4,10 @@
  * A receive cannot tell "empty" from "slow": waiting the whole idle timeout after a session's last
  * message is what makes hand-written session loops crawl (every session costs at least one idle
  * wait). So: a short receive first (a message already in the session arrives within a round trip;
- * `ArrivalEstimate` learns how long that is from the peeks),
- * then a peek of the session (one management round trip, answered from the broker's index): no
- * active message means the session is empty and is released at once; otherwise, or when the peek
- * fails, wait out the rest of the idle timeout as before.
+ * `ArrivalEstimate` learns how long that is from the peeks), then a peek of the session (one
+ * management round trip, answered from the broker's index): no active message means the session
+ * is empty and is released at once; otherwise, or when the peek fails, wait out the rest of the
+ * idle timeout as before.
  *
  * Why it is safe: a message that arrives after the peek makes the session available again, so the
  * next accept (here or in another pod) takes it; nothing waits on a released session.
