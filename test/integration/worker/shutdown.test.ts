@@ -145,6 +145,26 @@ describe("worker: shutdown and crashes (child processes)", function () {
     const env = { SBW_SUBSCRIPTIONS: "orders/audit", SBW_CONCURRENCY: "4" };
     const first = spawnWorker(env);
     await first.until(() => first.count(isMsg("audited")) >= 50);
+    // Freeze it first: completions it already sent still reach the emulator, and the credits sent
+    // with them bring it new (now never settled) deliveries. Once that has played out, the locks
+    // it holds are exactly what kill -9 leaves behind. Frozen between a completion and its credit,
+    // it holds none: let it run a little and freeze it again.
+    const lockedOnceStill = async (): Promise<number> => {
+      let last = -1;
+      let now = entity(emulator, "orders", "audit").locked;
+      while (now !== last) {
+        await new Promise((r) => setTimeout(r, 50));
+        [last, now] = [now, entity(emulator, "orders", "audit").locked];
+      }
+      return now;
+    };
+    for (;;) {
+      first.kill("SIGSTOP");
+      if ((await lockedOnceStill()) > 0) break;
+      const seen = first.count(isMsg("audited"));
+      first.kill("SIGCONT");
+      await first.until(() => first.count(isMsg("audited")) > seen);
+    }
     first.kill("SIGKILL");
     assert.equal((await first.exited).signal, "SIGKILL");
     const before = new Set(audited(first));
