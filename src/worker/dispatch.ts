@@ -5,13 +5,7 @@
  */
 import type { ServiceBusReceivedMessage } from "@azure/service-bus";
 import type { Logger } from "pino";
-import type {
-  AnyHandler,
-  HandlerContext,
-  HandlerRegistry,
-  MessageMetadata,
-  SessionAccess,
-} from "../handlers/registry.js";
+import type { AnyHandler, HandlerRegistry, MessageMetadata, SessionAccess } from "../handlers/registry.js";
 import type { Publisher } from "../publisher/index.js";
 import type { DeliveryTrace, WorkerTracing } from "../telemetry/tracing.js";
 import type { AnyTopicDefinition } from "../topics/dsl.js";
@@ -19,6 +13,7 @@ import type { SubscriptionBinding } from "./config.js";
 import type { JobContext } from "./jobs/job.js";
 import type { LazyAbortController } from "./lazyAbort.js";
 import type { Outcome } from "./policy.js";
+import { DeliveryContext } from "./handlerContext.js";
 import { messageIdText, PROPERTY } from "./properties.js";
 
 /** What a consumer needs to dispatch messages of one subscription. */
@@ -45,15 +40,6 @@ export interface DispatchInput {
   readonly job?: JobContext;
   /** The attempt's CONSUMER span: the handler runs inside it and its outcome is recorded on it. */
   readonly trace?: DeliveryTrace;
-}
-
-function noJob(messageId: string): JobContext {
-  return {
-    idempotencyKey: messageId,
-    resumeFrom: undefined,
-    heartbeat: () => {},
-    checkpoint: () => Promise.resolve(),
-  };
 }
 
 export function metadataOf(message: ServiceBusReceivedMessage): MessageMetadata {
@@ -164,36 +150,13 @@ function prepareAndRun(target: DispatchTarget, input: DispatchInput): Promise<Ou
     return Promise.resolve({ kind: "invalidBody", detail: `${subject} contract: ${issues}` });
   }
 
-  const metadata = metadataOf(message);
-  let log: Logger | undefined;
-  const ctx: HandlerContext & { session?: SessionAccess<unknown> } = {
-    // Made when the handler first reads it: a pino child costs more than a no-op handler.
-    get log(): Logger {
-      return (log ??= target.log.child({
-        messageId: metadata.messageId,
-        subject,
-        attempt,
-        ...(metadata.sessionId !== undefined ? { sessionId: metadata.sessionId } : {}),
-      }));
-    },
-    topic: binding.topic,
-    subscription: binding.subscription,
-    message: metadata,
+  const ctx = new DeliveryContext(
+    target,
+    metadataOf(message),
     attempt,
-    get signal(): AbortSignal {
-      return input.abort.signal;
-    },
-    publish: (toTopic, toSubject, payload, options) =>
-      target.publisher.publish(toTopic, toSubject, payload, {
-        ...options,
-        correlationId: options?.correlationId ?? metadata.correlationId ?? metadata.messageId,
-        applicationProperties: {
-          ...options?.applicationProperties,
-          [PROPERTY.causationId]: metadata.messageId,
-        },
-      }),
-    ...(input.session ? { session: input.session } : {}),
-    ...(input.job ?? noJob(metadata.messageId)),
-  };
+    input.abort,
+    input.job,
+    input.session,
+  );
   return runUntilAborted(handler, parsed.data, ctx, input.abort);
 }

@@ -46,6 +46,9 @@ export function isLockLost(error: unknown): boolean {
 const MIN_DELAY_AFTER_RENEWAL_MS = 1_000;
 
 export function startLockRenewal(options: LockRenewalOptions): LockRenewal {
+  // Destructured: the closures below keep these, not the caller's options literal (an object a
+  // long-lived closure holds may be pretenured by V8, see ./handlerContext.ts).
+  const { lockedUntil, renew, shouldRenew, onRenewed, onLost, onError } = options;
   const now = options.now ?? Date.now;
   const lost = new LazyAbortController();
   const stopAt = now() + options.maxRenewalMs;
@@ -55,12 +58,15 @@ export function startLockRenewal(options: LockRenewalOptions): LockRenewal {
   const schedule = (delayMs: number): void => {
     if (stopped) return;
     if (now() + delayMs > stopAt) return; // renewal budget spent: let the lock run out
+    // Whole seconds (rounded down: a little early) beyond 2 s: Node keeps one timer list per
+    // distinct delay, and fractional delays computed per message would make a list for each.
     // setTimeout fires at once for delays beyond 2^31-1 ms; cap them.
-    timer = setTimeout(() => void renewOnce(), Math.min(Math.max(0, delayMs), 2 ** 31 - 1));
+    const ms = delayMs >= 2_000 ? Math.floor(delayMs / 1_000) * 1_000 : Math.max(0, Math.floor(delayMs));
+    timer = setTimeout(() => void renewOnce(), Math.min(ms, 2 ** 31 - 1));
   };
 
   const nextDelay = (): number => {
-    const until = options.lockedUntil()?.getTime();
+    const until = lockedUntil()?.getTime();
     if (until === undefined || Number.isNaN(until)) return RETRY_MS;
     const remaining = until - now();
     return remaining - Math.min(remaining / 2, MAX_MARGIN_MS);
@@ -69,47 +75,58 @@ export function startLockRenewal(options: LockRenewalOptions): LockRenewal {
   const renewOnce = async (): Promise<void> => {
     timer = undefined;
     if (stopped) return;
-    if (options.shouldRenew && !options.shouldRenew()) {
+    if (shouldRenew && !shouldRenew()) {
       stopped = true; // a stalled or over-budget handler: let the lock run out
       return;
     }
     try {
-      await options.renew();
+      await renew();
       if (stopped) return;
-      options.onRenewed?.();
+      onRenewed?.();
       // Right after a renewal the lock has its full duration ahead; a shorter computed delay
       // means the broker's clock is behind ours, and renewing again at once would only spin.
       schedule(Math.max(nextDelay(), MIN_DELAY_AFTER_RENEWAL_MS));
     } catch (error) {
       if (stopped) return;
-      const until = options.lockedUntil()?.getTime();
+      const until = lockedUntil()?.getTime();
       // The broker said so, or we could not renew and the lock has run out by our clock (with a
       // grace for clock skew): either way the message is the broker's again, so stop the handler
       // rather than let it finish work whose settlement must fail.
       if (isLockLost(error) || (until !== undefined && now() >= until + EXPIRY_GRACE_MS)) {
         stopped = true;
         lost.abort(error);
-        options.onLost?.(error);
+        onLost?.(error);
         return;
       }
-      options.onError?.(error);
+      onError?.(error);
       // Keep trying while the lock may still be held: the broker answers LockLost once it is not.
       schedule(RETRY_MS);
     }
   };
 
   schedule(nextDelay());
-  return {
-    get lost() {
-      return lost.signal;
-    },
-    get isLost() {
-      return lost.aborted;
-    },
-    stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-    },
-  };
+  return new Renewal(lost, () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  });
+}
+
+/**
+ * A class, not an object literal with getters: V8 builds such a literal into old space, where its
+ * pointers keep young per-message objects alive through minor GCs (see ./handlerContext.ts).
+ */
+class Renewal implements LockRenewal {
+  constructor(
+    private readonly controller: LazyAbortController,
+    readonly stop: () => void,
+  ) {}
+
+  get lost(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get isLost(): boolean {
+    return this.controller.aborted;
+  }
 }

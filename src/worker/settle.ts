@@ -16,16 +16,23 @@ import { observes } from "./observer.js";
 import type { Settlement } from "./policy.js";
 import { retryCopy } from "./properties.js";
 
-/** One message being handled. */
-export interface Delivery {
-  readonly message: ServiceBusReceivedMessage;
-  event: DeliveryEvent;
+/**
+ * One message being handled. A class, not an object literal: V8 may pretenure a literal's
+ * allocation site into old space, and an old object pointing at the young message keeps the
+ * whole delivery alive through every minor GC until the next full one (./handlerContext.ts).
+ */
+export class Delivery {
   /** Aborts the handler's `ctx.signal` (created only if the handler reads it). */
-  readonly controller: LazyAbortController;
-  readonly startedAt: number;
-  settled: boolean;
+  readonly controller = new LazyAbortController();
+  readonly startedAt = Date.now();
+  settled = false;
   /** The CONSUMER span of the current attempt (src/telemetry/tracing.ts), when tracing is wired. */
-  trace?: DeliveryTrace;
+  trace: DeliveryTrace | undefined = undefined;
+
+  constructor(
+    readonly message: ServiceBusReceivedMessage,
+    public event: DeliveryEvent,
+  ) {}
 }
 
 export interface SettleDeps {
@@ -41,13 +48,7 @@ export function newDelivery(
   message: ServiceBusReceivedMessage,
   event: DeliveryEvent & Pick<ServiceBusReceivedMessage, "enqueuedTimeUtc">,
 ): Delivery {
-  return {
-    message,
-    event,
-    controller: new LazyAbortController(),
-    startedAt: Date.now(),
-    settled: false,
-  };
+  return new Delivery(message, event);
 }
 
 export async function settle(deps: SettleDeps, delivery: Delivery, decision: Settlement): Promise<void> {

@@ -5,8 +5,9 @@
  *   the first heartbeat opts the handler in to stall detection: a watchdog aborts `ctx.signal`
  *   with `Stalled` once it has been silent for `stallTimeoutMs`, and `shouldRenewLock()` (the lock
  *   renewal's gate, see ./renewalPolicy.ts) stops renewing the lock.
- * - The ledger claim's lease is renewed every third of `leaseMs`; a renewal that finds the claim
- *   gone aborts with `LockLost` (lock `claim`), one that finds a cancellation with `Cancelled`.
+ * - The ledger claim's lease is renewed every third of `leaseMs` (the runtime's one ticker calls
+ *   `renewLease()` on every started job); a renewal that finds the claim gone aborts with
+ *   `LockLost` (lock `claim`), one that finds a cancellation with `Cancelled`.
  * - `ctx.checkpoint(state)` saves progress (ledger store, or session state for sessions);
  *   `ctx.resumeFrom` is the checkpoint found when the job was admitted.
  * - `finish()` records the outcome after a success (then the test-only fault hook may kill the
@@ -29,12 +30,12 @@ export interface JobContext {
   /** The last checkpoint of an earlier, interrupted run of this job; undefined on a fresh start. */
   readonly resumeFrom: unknown;
   /** "Still alive", with optional JSON progress (published as `JobProgress`, throttled). */
-  heartbeat(progress?: unknown): void;
+  readonly heartbeat: (progress?: unknown) => void;
   /**
    * Saves resumable progress (JSON); counts as a heartbeat. Throws if the claim is lost; a no-op
    * (logged once) when there is nowhere to keep it (`SBW_LEDGER=off`, plain subscription).
    */
-  checkpoint(state: unknown): Promise<void>;
+  readonly checkpoint: (state: unknown) => Promise<void>;
 }
 
 /** Where checkpoints live: the ledger store, or the session state of a session subscription. */
@@ -71,6 +72,36 @@ export interface RunningJobOptions {
   readonly now?: () => number;
 }
 
+class JobOptions implements Omit<RunningJobOptions, "now"> {
+  readonly key: LedgerKey;
+  readonly holder: string;
+  readonly store: LedgerStore | undefined;
+  readonly checkpoints: CheckpointBackend | undefined;
+  readonly resumeFrom: unknown;
+  readonly settings: JobSettings;
+  readonly controller: Abortable;
+  readonly event: DeliveryEvent;
+  readonly events: JobEventSink;
+  readonly log: Logger;
+  readonly onAbort: (reason: JobAbortError) => void;
+  readonly onEnd: () => void;
+
+  constructor(o: RunningJobOptions) {
+    this.key = o.key;
+    this.holder = o.holder;
+    this.store = o.store;
+    this.checkpoints = o.checkpoints;
+    this.resumeFrom = o.resumeFrom;
+    this.settings = o.settings;
+    this.controller = o.controller;
+    this.event = o.event;
+    this.events = o.events;
+    this.log = o.log;
+    this.onAbort = o.onAbort;
+    this.onEnd = o.onEnd;
+  }
+}
+
 export class RunningJob {
   readonly startedAt: number;
   private lastHeartbeatAt: number | undefined;
@@ -78,19 +109,25 @@ export class RunningJob {
   private sequence = 0;
   private stallTimer: NodeJS.Timeout | undefined;
   private progressTimer: NodeJS.Timeout | undefined;
-  private leaseTimer: NodeJS.Timeout | undefined;
+  private started = false;
   private renewing = false;
   private warnedNoCheckpoints = false;
   private ended = false;
   private readonly now: () => number;
-  readonly context: JobContext;
+  /** A class-built copy of the options (the caller's literal is not kept: ../handlerContext.ts). */
+  private readonly o: JobOptions;
 
-  constructor(private readonly o: RunningJobOptions) {
-    this.now = o.now ?? Date.now;
+  constructor(options: RunningJobOptions) {
+    this.o = new JobOptions(options);
+    this.now = options.now ?? Date.now;
     this.startedAt = this.now();
-    this.context = {
-      idempotencyKey: o.key.id,
-      resumeFrom: o.resumeFrom,
+  }
+
+  /** What the handler's ctx gets; made per call (dispatch copies what it needs, once). */
+  get context(): JobContext {
+    return {
+      idempotencyKey: this.o.key.id,
+      resumeFrom: this.o.resumeFrom,
       heartbeat: (progress) => this.heartbeat(progress),
       checkpoint: (state) => this.checkpoint(state),
     };
@@ -105,12 +142,9 @@ export class RunningJob {
     return this.o.controller.signal;
   }
 
-  /** Starts the lease renewal and announces the job. */
+  /** From now on the runtime renews the lease; announces the job. */
   start(): void {
-    if (this.o.store) {
-      const every = Math.max(50, Math.floor(this.o.settings.leaseMs / 3));
-      this.leaseTimer = setInterval(() => void this.renewLease(), every);
-    }
+    this.started = true;
     if (this.o.events.enabled) this.emit("JobStarted", { resumed: this.o.resumeFrom !== undefined });
   }
 
@@ -191,9 +225,10 @@ export class RunningJob {
     }
   }
 
-  private async renewLease(): Promise<void> {
+  /** @internal Called by the runtime's lease ticker (./runtime.ts). */
+  async renewLease(): Promise<void> {
     const store = this.o.store;
-    if (!store || this.renewing || this.ended) return;
+    if (!store || !this.started || this.renewing || this.ended) return;
     this.renewing = true;
     try {
       const result = await store.renew(this.o.key, this.o.holder, this.o.settings.leaseMs);
@@ -219,9 +254,10 @@ export class RunningJob {
   }
 
   private stopTimers(): void {
-    for (const timer of [this.stallTimer, this.progressTimer]) clearTimeout(timer);
-    clearInterval(this.leaseTimer);
-    this.stallTimer = this.progressTimer = this.leaseTimer = undefined;
+    // No array here: this runs for every message.
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.stallTimer = this.progressTimer = undefined;
   }
 
   /**

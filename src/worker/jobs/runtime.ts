@@ -57,13 +57,17 @@ export interface JobPolicy {
   readonly jobEvents: boolean;
 }
 
-/** Jobs running in this process, by idempotency key (a key may run in several subscriptions). */
-interface Entry {
+/**
+ * Jobs running in this process under one idempotency key (a key may run in several
+ * subscriptions). A class, not a literal: it lives as long as its jobs and must not be
+ * pretenured into old space with pointers to young jobs (see ../handlerContext.ts).
+ */
+class Entry {
   /** Usually one: an array is cheaper than a Set to make for every delivery. */
-  readonly jobs: RunningJob[];
+  readonly jobs: RunningJob[] = [];
   /** A cancellation heard while a claim was in flight. */
-  cancelled?: Cancellation;
-  pending: number;
+  cancelled: Cancellation | undefined = undefined;
+  pending = 0;
 }
 
 const UNAVAILABLE_RETRY_MS = 5_000;
@@ -73,15 +77,24 @@ export class JobRuntime {
   private readonly sinks: JobEventSink[] = [];
   private unsubscribe: (() => Promise<void>) | undefined;
   private readonly instanceId: string;
+  private holders = 0;
+  /** Renews the leases of every job running here (one timer, not one per job). */
+  private leaseTicker: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: JobRuntimeOptions) {
-    this.instanceId = options.instanceId ?? randomUUID().slice(0, 8);
+    this.instanceId = options.instanceId ?? randomUUID();
   }
 
   static async start(options: JobRuntimeOptions): Promise<JobRuntime> {
     const runtime = new JobRuntime(options);
-    if (options.store)
+    if (options.store) {
       runtime.unsubscribe = await options.store.onCancel((id, c) => runtime.cancelLocal(id, c));
+      // Every third of the lease, so a lease never runs out while its job is alive here; a job
+      // claimed just before a tick is renewed early, which costs one store call and nothing else.
+      const every = Math.max(50, Math.floor(options.settings.leaseMs / 3));
+      runtime.leaseTicker = setInterval(() => runtime.renewLeases(), every);
+      runtime.leaseTicker.unref();
+    }
     return runtime;
   }
 
@@ -112,7 +125,7 @@ export class JobRuntime {
   /** @internal */
   enter(id: string): Entry {
     let entry = this.running.get(id);
-    if (!entry) this.running.set(id, (entry = { jobs: [], pending: 0 }));
+    if (!entry) this.running.set(id, (entry = new Entry()));
     entry.pending += 1;
     return entry;
   }
@@ -126,9 +139,13 @@ export class JobRuntime {
     if (entry.jobs.length === 0 && entry.pending === 0) this.running.delete(id);
   }
 
-  /** @internal */
+  private renewLeases(): void {
+    for (const entry of this.running.values()) for (const job of entry.jobs) void job.renewLease();
+  }
+
+  /** @internal A holder id: unique per delivery (a random instance id and a counter). */
   holder(): string {
-    return `${this.instanceId}/${randomUUID()}`;
+    return `${this.instanceId}/${(this.holders += 1)}`;
   }
 
   /** @internal */
@@ -138,6 +155,8 @@ export class JobRuntime {
 
   /** Waits for job events in flight and stops hearing cancellations (the store is closed by its owner). */
   async close(): Promise<void> {
+    clearInterval(this.leaseTicker);
+    this.leaseTicker = undefined;
     await this.unsubscribe?.();
     this.unsubscribe = undefined;
     await Promise.all(this.sinks.map((s) => s.flush()));
@@ -210,6 +229,26 @@ export class SubscriptionJobs {
       this.runtime.leave(id, entry);
       return early;
     }
+    const job = this.runningJob(key, holder, entry, delivery, checkpoints, resumeFrom);
+    entry.jobs.push(job);
+    if (entry.cancelled) job.cancel(entry.cancelled.reason);
+    return { kind: "run", job };
+  }
+
+  /**
+   * Not inside `admit`: closures made there would hold its whole scope (the message among it) for
+   * as long as the job lives; these hold only what they use.
+   */
+  private runningJob(
+    key: LedgerKey,
+    holder: string,
+    entry: Entry,
+    delivery: { readonly event: DeliveryEvent; readonly controller: Abortable },
+    checkpoints: CheckpointBackend | undefined,
+    resumeFrom: unknown,
+  ): RunningJob {
+    const { event, controller } = delivery;
+    const { store, observer } = this.runtime.config;
     const job: RunningJob = new RunningJob({
       key,
       holder,
@@ -217,17 +256,14 @@ export class SubscriptionJobs {
       checkpoints,
       resumeFrom,
       settings: this.settings,
-      controller: delivery.controller,
-      event: delivery.event,
+      controller,
+      event,
       events: this.events,
       log: this.log,
-      onAbort: (reason: JobAbortError) =>
-        observer.jobAborted({ ...delivery.event, jobId: id, code: reason.code }),
-      onEnd: () => this.runtime.leave(id, entry, job),
+      onAbort: (reason: JobAbortError) => observer.jobAborted({ ...event, jobId: key.id, code: reason.code }),
+      onEnd: () => this.runtime.leave(key.id, entry, job),
     });
-    entry.jobs.push(job);
-    if (entry.cancelled) job.cancel(entry.cancelled.reason);
-    return { kind: "run", job };
+    return job;
   }
 
   private cancelledBeforeStart(event: DeliveryEvent, id: string, cancellation: Cancellation): Admission {

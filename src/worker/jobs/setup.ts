@@ -26,7 +26,7 @@ export function startJobRuntime(
   return JobRuntime.start({
     store,
     // The pod name in Kubernetes: claims in the ledger say which pod holds them.
-    instanceId: `${hostname()}-${randomUUID().slice(0, 6)}`,
+    instanceId: `${hostname()}-${randomUUID().slice(-12)}`, // 48 random bits: holders are never reused
     settings: {
       leaseMs: config.jobs.leaseMs,
       maxLockRenewalMs: config.maxLockRenewalMs,

@@ -1,7 +1,12 @@
 /**
  * The in-memory ledger: the development default. It only deduplicates within one process (a
  * second pod has its own memory); use the Redis store wherever more than one worker runs.
- * Values are stored JSON-encoded, as in Redis, so both stores behave the same.
+ * Checkpoints are stored JSON-encoded, as in Redis, so a state that could not be resumed on
+ * another pod fails here too; outcomes are our own plain data and are kept as objects.
+ *
+ * Records live in one map per scope, keyed by the idempotency key itself: the key string comes
+ * from the message and is hashed once for every lookup of the delivery (a composite key would be
+ * a fresh string, hashed again on each call). Every claim runs through here, so it stays lean.
  */
 import type {
   Cancellation,
@@ -17,7 +22,7 @@ interface JobRecord {
   state: "running" | "idle" | "done";
   holder: string | undefined;
   leaseUntil: number;
-  outcome: string | undefined;
+  outcome: LedgerOutcome | undefined;
   checkpoint: string | undefined;
   expiresAt: number;
 }
@@ -26,17 +31,18 @@ export interface MemoryLedgerOptions {
   /** The clock for leases and TTLs (tests pass a fake one). */
   readonly now?: () => number;
   /**
-   * At most this many job records (default 100,000): beyond it the oldest ones that are not
-   * running are dropped (their keys could then run again). Expired records are swept as it fills.
+   * At most this many job records (default 100,000): beyond it expired records are swept, then
+   * the oldest that are not running are dropped from every scope alike, down to 90 % (their keys
+   * could then run again).
    */
   readonly maxEntries?: number;
 }
 
-const keyOf = (key: LedgerKey): string => `${key.scope}\u0000${key.id}`;
-
 export class MemoryLedgerStore implements LedgerStore {
   private readonly now: () => number;
-  private readonly jobs = new Map<string, JobRecord>();
+  /** scope → idempotency key → record. */
+  private readonly scopes = new Map<string, Map<string, JobRecord>>();
+  private size = 0;
   private readonly cancels = new Map<string, { value: string; expiresAt: number }>();
   private readonly listeners = new Set<(id: string, c: Cancellation) => void>();
 
@@ -47,29 +53,50 @@ export class MemoryLedgerStore implements LedgerStore {
     this.maxEntries = options.maxEntries ?? 100_000;
   }
 
-  /** Keeps the map bounded: sweep expired records, then drop the oldest idle or done ones. */
+  /** Keeps the store bounded: sweep expired records, then drop the oldest idle or done ones. */
   private evict(): void {
-    if (this.jobs.size < this.maxEntries) return;
+    if (this.size < this.maxEntries) return;
     const now = this.now();
-    for (const [k, r] of this.jobs) if (r.expiresAt <= now) this.jobs.delete(k);
-    for (const [k, r] of this.jobs) {
-      if (this.jobs.size < this.maxEntries * 0.9) break;
-      if (r.state !== "running") this.jobs.delete(k);
+    for (const jobs of this.scopes.values())
+      for (const [k, r] of jobs) if (r.expiresAt <= now) this.delete(jobs, k);
+    // Each scope gives up the same share, oldest first (a map iterates in insertion order).
+    const share = this.size > 0 ? Math.max(0, this.size - Math.floor(this.maxEntries * 0.9)) / this.size : 0;
+    for (const jobs of this.scopes.values()) {
+      let drop = Math.ceil(jobs.size * share);
+      for (const [k, r] of jobs) {
+        if (drop <= 0) break;
+        if (r.state !== "running") {
+          this.delete(jobs, k);
+          drop -= 1;
+        }
+      }
     }
     for (const [id, c] of this.cancels) if (c.expiresAt <= now) this.cancels.delete(id);
   }
 
-  /** `k` is `keyOf(key)`: callers make it once (a fresh string hashes on every lookup). */
-  private job(k: string): JobRecord | undefined {
-    const record = this.jobs.get(k);
+  private delete(jobs: Map<string, JobRecord>, id: string): void {
+    if (jobs.delete(id)) this.size -= 1;
+  }
+
+  private put(key: LedgerKey, record: JobRecord): void {
+    let jobs = this.scopes.get(key.scope);
+    if (!jobs) this.scopes.set(key.scope, (jobs = new Map<string, JobRecord>()));
+    if (!jobs.has(key.id)) this.size += 1;
+    jobs.set(key.id, record);
+  }
+
+  private job(key: LedgerKey): JobRecord | undefined {
+    const jobs = this.scopes.get(key.scope);
+    const record = jobs?.get(key.id);
     if (record && record.expiresAt <= this.now()) {
-      this.jobs.delete(k);
+      this.delete(jobs!, key.id);
       return undefined;
     }
     return record;
   }
 
   private cancelRecord(id: string): Cancellation | undefined {
+    if (this.cancels.size === 0) return undefined;
     const record = this.cancels.get(id);
     if (record && record.expiresAt <= this.now()) this.cancels.delete(id);
     else if (record) return decodeJson(record.value) as Cancellation;
@@ -77,14 +104,11 @@ export class MemoryLedgerStore implements LedgerStore {
   }
 
   claim(key: LedgerKey, holder: string, leaseMs: number): Promise<ClaimResult> {
-    const now = this.now();
     const cancellation = this.cancelRecord(key.id);
     if (cancellation) return Promise.resolve({ kind: "cancelled", cancellation });
-    const k = keyOf(key);
-    const record = this.job(k);
-    if (record?.state === "done") {
-      return Promise.resolve({ kind: "done", outcome: decodeJson(record.outcome) as LedgerOutcome });
-    }
+    const record = this.job(key);
+    if (record?.state === "done") return Promise.resolve({ kind: "done", outcome: record.outcome! });
+    const now = this.now();
     if (record?.state === "running" && record.holder !== holder && record.leaseUntil > now) {
       return Promise.resolve({
         kind: "held",
@@ -94,23 +118,28 @@ export class MemoryLedgerStore implements LedgerStore {
       });
     }
     const takeover = record?.state === "running" && record.holder !== holder;
+    const checkpoint = record?.checkpoint;
     const next: JobRecord = {
       state: "running",
       holder,
       leaseUntil: now + leaseMs,
       outcome: undefined,
-      checkpoint: record?.checkpoint,
+      checkpoint,
       expiresAt: now + DEFAULT_OUTCOME_TTL_MS,
     };
     this.evict();
-    this.jobs.set(k, next);
-    return Promise.resolve({ kind: "claimed", checkpoint: decodeJson(next.checkpoint), takeover });
+    this.put(key, next);
+    return Promise.resolve({
+      kind: "claimed",
+      checkpoint: checkpoint === undefined ? undefined : decodeJson(checkpoint),
+      takeover,
+    });
   }
 
   renew(key: LedgerKey, holder: string, leaseMs: number): Promise<RenewResult> {
     const cancellation = this.cancelRecord(key.id);
     if (cancellation) return Promise.resolve({ kind: "cancelled", cancellation });
-    const record = this.job(keyOf(key));
+    const record = this.job(key);
     const now = this.now();
     // An expired lease still held by us (nobody took over) may be extended.
     if (record?.state !== "running" || record.holder !== holder) return Promise.resolve({ kind: "lost" });
@@ -124,8 +153,7 @@ export class MemoryLedgerStore implements LedgerStore {
     outcome: LedgerOutcome,
     ttlMs = DEFAULT_OUTCOME_TTL_MS,
   ): Promise<boolean> {
-    const k = keyOf(key);
-    const record = this.job(k);
+    const record = this.job(key);
     if (record?.state === "done") return Promise.resolve(false);
     const done: JobRecord = record ?? {
       state: "done",
@@ -139,18 +167,17 @@ export class MemoryLedgerStore implements LedgerStore {
     done.state = "done";
     done.holder = undefined;
     done.leaseUntil = 0;
-    done.outcome = encodeJson(outcome);
+    done.outcome = outcome;
     done.checkpoint = undefined;
     done.expiresAt = this.now() + ttlMs;
-    if (!record) this.jobs.set(k, done);
+    if (!record) this.put(key, done);
     return Promise.resolve(true);
   }
 
   release(key: LedgerKey, holder: string): Promise<void> {
-    const k = keyOf(key);
-    const record = this.job(k);
+    const record = this.job(key);
     if (record?.state === "running" && record.holder === holder) {
-      if (record.checkpoint === undefined) this.jobs.delete(k);
+      if (record.checkpoint === undefined) this.delete(this.scopes.get(key.scope)!, key.id);
       else Object.assign(record, { state: "idle", holder: undefined, leaseUntil: 0 });
     }
     return Promise.resolve();
@@ -158,14 +185,14 @@ export class MemoryLedgerStore implements LedgerStore {
 
   setCheckpoint(key: LedgerKey, holder: string, state: unknown): Promise<boolean> {
     const text = encodeJson(state);
-    const record = this.job(keyOf(key));
+    const record = this.job(key);
     if (record?.state !== "running" || record.holder !== holder) return Promise.resolve(false);
     record.checkpoint = text;
     return Promise.resolve(true);
   }
 
   getCheckpoint(key: LedgerKey): Promise<unknown> {
-    return Promise.resolve(decodeJson(this.job(keyOf(key))?.checkpoint));
+    return Promise.resolve(decodeJson(this.job(key)?.checkpoint));
   }
 
   cancel(id: string, cancellation: Cancellation, ttlMs = DEFAULT_OUTCOME_TTL_MS): Promise<void> {

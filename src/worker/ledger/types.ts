@@ -6,7 +6,8 @@
  * - job key: `{ scope, id }`. `id` is the idempotency key (the message's `idempotency-key`
  *   application property, else its root MessageId); `scope` is `topic/subscription`, because each
  *   subscription receives its own copy of a message and must run its own handler once.
- * - holder: one delivery on one worker (`<worker instance>/<uuid>`); never reused.
+ * - holder: one delivery on one worker (`<worker instance>/<counter>`, the instance a random UUID per
+ *   process); never reused.
  * - claim: the holder's right to run the handler, for a lease; renewed while the handler is alive.
  *   A claim whose lease has expired (its holder died) can be taken over by another holder.
  * - outcome: recorded after the handler succeeded, with a TTL (default 7 days, longer than any
