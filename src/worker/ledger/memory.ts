@@ -32,7 +32,7 @@ export interface MemoryLedgerOptions {
   readonly now?: () => number;
   /**
    * At most this many job records (default 100,000): beyond it expired records are swept, then
-   * the oldest that are not running are dropped from every scope alike, down to 90 % (their keys
+   * the oldest that are not running, across every scope, are dropped down to 90 % (their keys
    * could then run again).
    */
   readonly maxEntries?: number;
@@ -59,17 +59,24 @@ export class MemoryLedgerStore implements LedgerStore {
     const now = this.now();
     for (const jobs of this.scopes.values())
       for (const [k, r] of jobs) if (r.expiresAt <= now) this.delete(jobs, k);
-    // Each scope gives up the same share, oldest first (a map iterates in insertion order).
-    const share = this.size > 0 ? Math.max(0, this.size - Math.floor(this.maxEntries * 0.9)) / this.size : 0;
-    for (const jobs of this.scopes.values()) {
-      let drop = Math.ceil(jobs.size * share);
-      for (const [k, r] of jobs) {
-        if (drop <= 0) break;
-        if (r.state !== "running") {
-          this.delete(jobs, k);
-          drop -= 1;
+    const excess = this.size - Math.floor(this.maxEntries * 0.9);
+    if (excess > 0) {
+      // Oldest across every scope: the earliest expiry (a record's expiry is its last write plus
+      // the TTL). Sorting here is rare: once per tenth of maxEntries claims.
+      const ages: number[] = [];
+      for (const jobs of this.scopes.values())
+        for (const r of jobs.values()) if (r.state !== "running") ages.push(r.expiresAt);
+      ages.sort((a, b) => a - b);
+      const cutoff = ages[Math.min(excess, ages.length) - 1];
+      let drop = excess;
+      for (const jobs of this.scopes.values())
+        for (const [k, r] of jobs) {
+          if (drop <= 0 || cutoff === undefined) break;
+          if (r.state !== "running" && r.expiresAt <= cutoff) {
+            this.delete(jobs, k);
+            drop -= 1;
+          }
         }
-      }
     }
     for (const [id, c] of this.cancels) if (c.expiresAt <= now) this.cancels.delete(id);
   }

@@ -31,4 +31,20 @@ describe("ledger: memory specifics", () => {
       "the oldest outcome was dropped",
     );
   });
+
+  it("evicts the oldest outcomes across scopes, not one scope's", async () => {
+    let now = 1_000;
+    const store = new MemoryLedgerStore({ maxEntries: 20, now: () => now });
+    const done = async (scope: string, id: string) => {
+      now += 1;
+      await store.claim({ scope, id }, "h", 60_000);
+      await store.complete({ scope, id }, "h", { status: "succeeded", at: now, holder: "h" });
+    };
+    for (let i = 0; i < 15; i += 1) await done("a", `a${i}`);
+    for (let i = 0; i < 10; i += 1) await done("b", `b${i}`);
+    const kind = async (scope: string, id: string) => (await store.claim({ scope, id }, "x", 60_000)).kind;
+    assert.equal(await kind("a", "a0"), "claimed", "the oldest outcome, in scope a, was dropped");
+    assert.equal(await kind("b", "b0"), "done", "scope b's older entries outlived a's oldest");
+    assert.equal(await kind("a", "a14"), "done");
+  });
 });
