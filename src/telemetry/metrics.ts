@@ -12,6 +12,7 @@
  * - a delivery whose lock was lost is not settled: it shows in `lock_lost_total` instead.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { BucketHistogram, type Series } from "./bucketHistogram.js";
 import { LABEL, METRIC, type Outcome as OutcomeLabel } from "../deploy/metric-names.js";
 import type { DeliveryEvent, WorkerObserver } from "../worker/observer.js";
 import type { Settlement } from "../worker/policy.js";
@@ -38,9 +39,23 @@ export function outcomeLabel(settlement: Settlement): OutcomeLabel {
 
 const keyOf = (e: Pick<DeliveryEvent, "topic" | "subscription">): string => `${e.topic}/${e.subscription}`;
 
-interface LabelSet {
-  readonly subscription: string;
-  readonly outcome: OutcomeLabel;
+/**
+ * What the per-message hooks touch, per subscription: plain numbers and histogram series, found
+ * without building a key (topic → subscription, both the binding's own strings). The counter and
+ * the gauge read them when scraped (their `collect`), so a message costs no label hashing.
+ */
+interface SubscriptionState {
+  readonly labels: { readonly subscription: string };
+  inflight: number;
+  readonly queueWait: Series;
+  readonly outcomes: Map<OutcomeLabel, OutcomeState>;
+}
+
+interface OutcomeState {
+  readonly labels: { readonly subscription: string; readonly outcome: OutcomeLabel };
+  /** Settlements not yet added to the counter (it is brought up to date when scraped). */
+  unreported: number;
+  readonly duration: Series;
 }
 
 export interface QueueDepth {
@@ -78,31 +93,40 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
   const sub = [LABEL.subscription];
   const registers = [registry];
 
-  const processed = new Counter({
+  const states: SubscriptionState[] = [];
+  new Counter({
     name: METRIC.messagesProcessed,
     help: "Deliveries the worker finished, by how they were settled.",
     labelNames: [LABEL.subscription, LABEL.outcome],
     registers,
+    collect() {
+      for (const state of states)
+        for (const o of state.outcomes.values()) {
+          if (o.unreported > 0) this.inc(o.labels, o.unreported);
+          o.unreported = 0;
+        }
+    },
   });
-  const duration = new Histogram({
-    name: METRIC.processingDuration,
-    help: "Delivery received to settlement, seconds.",
-    labelNames: [LABEL.subscription, LABEL.outcome],
-    buckets: SECONDS_FAST,
-    registers,
-  });
-  const inQueue = new Histogram({
-    name: METRIC.timeInQueue,
-    help: "Enqueued time to handler start, seconds.",
-    labelNames: sub,
-    buckets: SECONDS_QUEUE,
-    registers,
-  });
-  const inflight = new Gauge({
+  const duration = new BucketHistogram(
+    METRIC.processingDuration,
+    "Delivery received to settlement, seconds.",
+    SECONDS_FAST,
+    registry,
+  );
+  const inQueue = new BucketHistogram(
+    METRIC.timeInQueue,
+    "Enqueued time to handler start, seconds.",
+    SECONDS_QUEUE,
+    registry,
+  );
+  new Gauge({
     name: METRIC.inflightHandlers,
     help: "Handlers running now.",
     labelNames: sub,
     registers,
+    collect() {
+      for (const state of states) this.set(state.labels, state.inflight);
+    },
   });
   const retries = new Counter({
     name: METRIC.retries,
@@ -161,47 +185,49 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     oldest: gauge(METRIC.oldestActiveMessageAge, "Age of the oldest active message, seconds (polled)."),
   };
 
-  // A session retries in place: its later attempts reuse the message (and its enqueued-time Date
-  // object), so the queue wait is observed once per delivery, not once per attempt.
-  const queued = new WeakSet<Date>();
-
-  // Label sets per subscription (and outcome), made once: these hooks run for every message.
-  const labelSets = new Map<string, { sub: { subscription: string }; byOutcome: Map<string, LabelSet> }>();
-  const labelsOf = (e: Pick<DeliveryEvent, "topic" | "subscription">) => {
-    const key = `${e.topic}\u0000${e.subscription}`;
-    let found = labelSets.get(key);
-    if (!found) labelSets.set(key, (found = { sub: { subscription: keyOf(e) }, byOutcome: new Map() }));
-    return found;
+  const byTopic = new Map<string, Map<string, SubscriptionState>>();
+  const stateOf = (e: Pick<DeliveryEvent, "topic" | "subscription">): SubscriptionState => {
+    let bySubscription = byTopic.get(e.topic);
+    if (!bySubscription) byTopic.set(e.topic, (bySubscription = new Map<string, SubscriptionState>()));
+    let state = bySubscription.get(e.subscription);
+    if (!state) {
+      const labels = { subscription: keyOf(e) };
+      state = { labels, inflight: 0, queueWait: inQueue.with(labels), outcomes: new Map() };
+      bySubscription.set(e.subscription, state);
+      states.push(state);
+    }
+    return state;
   };
-  const outcomeLabels = (e: Pick<DeliveryEvent, "topic" | "subscription">, outcome: OutcomeLabel) => {
-    const sets = labelsOf(e);
-    let found = sets.byOutcome.get(outcome);
-    if (!found) sets.byOutcome.set(outcome, (found = { subscription: sets.sub.subscription, outcome }));
+  const outcomeOf = (state: SubscriptionState, outcome: OutcomeLabel): OutcomeState => {
+    let found = state.outcomes.get(outcome);
+    if (!found) {
+      const labels = { subscription: state.labels.subscription, outcome };
+      state.outcomes.set(outcome, (found = { labels, unreported: 0, duration: duration.with(labels) }));
+    }
     return found;
   };
 
   const observer: WorkerObserver = {
     handlerStarted(e) {
-      const labels = labelsOf(e).sub;
-      inflight.inc(labels);
+      const state = stateOf(e);
+      state.inflight += 1;
+      // A session's retry in place is the same delivery: its queue wait was observed already.
       const enqueued = e.enqueuedTimeUtc;
-      if (enqueued instanceof Date && !queued.has(enqueued)) {
-        queued.add(enqueued);
-        inQueue.observe(labels, Math.max(0, (now() - enqueued.getTime()) / 1000));
-      }
+      if (enqueued instanceof Date && !e.inPlaceRetry)
+        state.queueWait.observe(Math.max(0, (now() - enqueued.getTime()) / 1000));
     },
     handlerFinished(e) {
-      inflight.dec(labelsOf(e).sub);
+      stateOf(e).inflight -= 1;
     },
     settled(e) {
       const s = e.settlement;
       // A deferral by the ledger keeps its attempt number: the handler did not run.
       if (s.kind === "retry" && s.nextAttempt <= e.attempt) return;
-      const outcome = outcomeLabel(s);
-      const labels = outcomeLabels(e, outcome);
-      processed.inc(labels);
-      duration.observe(labels, e.durationMs / 1000);
-      const key = labels.subscription;
+      const state = stateOf(e);
+      const o = outcomeOf(state, outcomeLabel(s));
+      o.unreported += 1;
+      o.duration.observe(e.durationMs / 1000);
+      const key = state.labels.subscription;
       if (s.kind === "retry") retries.inc({ subscription: key });
       if (s.kind === "deadLetter") deadLetters.inc({ subscription: key, reason: s.reason });
     },

@@ -17,6 +17,8 @@ export interface DeliveryEvent {
   readonly deliveryCount: number;
   /** When the broker enqueued the message (time-in-queue metric); the same Date for every attempt. */
   readonly enqueuedTimeUtc?: Date;
+  /** A session's retry in place: the same delivery's handler again (its queue wait is not new). */
+  readonly inPlaceRetry?: boolean;
 }
 
 /** Also `jobSkipped` and `jobAborted` (./jobs/runtime.ts): the idempotency ledger's counts. */

@@ -271,7 +271,7 @@ export class SessionConsumer implements ReceiveLoop {
     slot.busy = true;
     try {
       for (let attempt = first; ; attempt += 1) {
-        delivery.event = { ...delivery.event, attempt };
+        delivery.event = { ...delivery.event, attempt, inPlaceRetry: attempt > first };
         delivery.trace?.end();
         delivery.trace = target.tracing?.start(message, delivery.event);
         // Each attempt claims the key (an in-place retry released it) and may resume a checkpoint.

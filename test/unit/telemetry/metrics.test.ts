@@ -61,7 +61,7 @@ describe("telemetry: worker metrics", () => {
     assert.equal(await value(m, "sbworker_inflight_handlers", { subscription: "orders/audit" }), 1);
     m.observer.handlerFinished!({ ...e, outcome: "failed", durationMs: 1 });
     now += 5_000;
-    m.observer.handlerStarted!({ ...e, attempt: 2 }); // a session's retry in place: same message
+    m.observer.handlerStarted!({ ...e, attempt: 2, inPlaceRetry: true }); // a session's retry in place
     m.observer.handlerFinished!({ ...e, attempt: 2, outcome: "success", durationMs: 1 });
     assert.equal(await value(m, "sbworker_inflight_handlers", { subscription: "orders/audit" }), 0);
     const text = await m.render();
