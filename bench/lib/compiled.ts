@@ -69,6 +69,12 @@ async function ensureBuilt(log: (line: string) => void): Promise<void> {
   await utimes(STAMP, startedAt, startedAt);
 }
 
+/** The compiled file of `module` (e.g. "emulator/index"), built first if src/ changed. */
+export async function compiledModuleUrl(module: string, log: (line: string) => void): Promise<string> {
+  await ensureBuilt(log);
+  return pathToFileURL(path.join(OUT_DIR, `${module}.js`)).href;
+}
+
 async function load<T>(from: WorkerModules["from"], module: string): Promise<T> {
   const file =
     from === "compiled" ? path.join(OUT_DIR, `${module}.js`) : path.join(repoRoot, "src", `${module}.ts`);
@@ -99,9 +105,12 @@ export async function loadWorkerModules(
   };
 }
 
-/** `--worker-from=compiled|source` (default compiled). */
-export function workerFromOption(options: ReadonlyMap<string, string>): WorkerModules["from"] {
-  const from = options.get("worker-from") ?? "compiled";
-  if (from !== "compiled" && from !== "source") throw new Error("--worker-from must be compiled or source");
+/** `--worker-from=compiled|source` (default compiled); `option` names another such flag. */
+export function workerFromOption(
+  options: ReadonlyMap<string, string>,
+  option = "worker-from",
+): WorkerModules["from"] {
+  const from = options.get(option) ?? "compiled";
+  if (from !== "compiled" && from !== "source") throw new Error(`--${option} must be compiled or source`);
   return from;
 }

@@ -15,6 +15,9 @@
  * throughput figure is the median of 5 repetitions (3 with --quick), interleaved A B B A A B, each on a fresh
  * server and client, after one discarded warm-up run of each server.
  *
+ * The emulator runs compiled (`tsc` into .tmp/bench-dist, as `sbworker emulator` and `npm start`
+ * run dist/); `--emulator-from=source` loads it through tsx, `--emulator=path` any build.
+ *
  * A server that breaks (an error, an uncaught exception, or no progress for 15 s) fails the
  * measurement (value 0 when no run succeeded) and the suite carries on.
  */
@@ -24,6 +27,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import path from "node:path";
 
 import { Child } from "../lib/child.js";
+import { compiledModuleUrl, workerFromOption } from "../lib/compiled.js";
 import { budget, cost, throughput } from "../lib/result.js";
 import type { Result } from "../lib/result.js";
 import type { Suite, SuiteContext } from "../lib/runner.js";
@@ -499,10 +503,14 @@ const suite: Suite = {
       throw new Error("--mode must be inproc, child or both");
     const modes: Mode[] = modeOption === "both" ? ["inproc", "child"] : [modeOption as Mode];
     const override = ctx.options.get("emulator");
-    if (override !== undefined) {
-      // Children inherit the environment, so every server loads the same module.
+    const from = workerFromOption(ctx.options, "emulator-from");
+    // Children inherit the environment, so every server loads the same module. By default the
+    // compiled emulator, as `sbworker emulator` and `npm start` run it (dist/); tsx would wrap
+    // every function expression of the emulator's per-message path in a `__name` helper.
+    if (override !== undefined)
       process.env.BENCH_EMULATOR_MODULE = pathToFileURL(path.resolve(override)).href;
-    }
+    else if (from === "compiled")
+      process.env.BENCH_EMULATOR_MODULE = await compiledModuleUrl("emulator/index", ctx.log);
     ctx.log(`emulator module: ${emulatorModuleUrl()}`);
     const results: Result[] = [];
     for (const mode of modes) results.push(...(await throughputs(mode, s, ctx.log)));
