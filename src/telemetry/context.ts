@@ -80,11 +80,42 @@ export function extractSpanContext(properties: Readonly<Properties> | undefined)
   if (!properties || !hasTraceContext(properties)) return undefined;
   const traceparent = getter.get(properties, TRACE_PARENT_HEADER);
   if (typeof traceparent !== "string") return undefined;
-  const extracted = parseTraceParent(traceparent);
+  const extracted = parseVersion00(traceparent) ?? parseOther(traceparent);
   if (!extracted) return undefined;
-  extracted.isRemote = true;
   const tracestate = getter.get(properties, TRACE_STATE_HEADER);
   if (tracestate)
     extracted.traceState = new TraceState(typeof tracestate === "string" ? tracestate : undefined);
+  return extracted;
+}
+
+const ZERO_TRACE_ID = "0".repeat(32);
+const ZERO_SPAN_ID = "0".repeat(16);
+
+/**
+ * The usual form, `00-<32 hex>-<16 hex>-<2 hex>` (what every publisher writes), checked by
+ * character codes: the propagator's regular expression, and the validity check's two more, cost
+ * more than the rest of extracting a context. Undefined for anything else (then `parseOther`).
+ */
+function parseVersion00(value: string): SpanContext | undefined {
+  if (value.length !== 55 || value.charCodeAt(0) !== 48 || value.charCodeAt(1) !== 48) return undefined;
+  if (value.charCodeAt(2) !== 45 || value.charCodeAt(35) !== 45 || value.charCodeAt(52) !== 45)
+    return undefined;
+  for (let i = 3; i < 55; i += 1) {
+    if (i === 35 || i === 52) continue;
+    const c = value.charCodeAt(i);
+    // Lowercase hex only, as the W3C grammar (and the OpenTelemetry propagator) require.
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return undefined;
+  }
+  const traceId = value.slice(3, 35);
+  const spanId = value.slice(36, 52);
+  if (traceId === ZERO_TRACE_ID || spanId === ZERO_SPAN_ID) return undefined;
+  return { traceId, spanId, traceFlags: parseInt(value.slice(53, 55), 16), isRemote: true };
+}
+
+/** Other versions and whitespace, through the OpenTelemetry parser. */
+function parseOther(value: string): SpanContext | undefined {
+  const extracted = parseTraceParent(value);
+  if (!extracted) return undefined;
+  extracted.isRemote = true;
   return isSpanContextValid(extracted) ? extracted : undefined;
 }

@@ -186,7 +186,18 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
   };
 
   const byTopic = new Map<string, Map<string, SubscriptionState>>();
+  // Consecutive events mostly belong to the same subscription: two string compares, no lookup.
+  let last: SubscriptionState | undefined;
+  let lastTopic = "";
+  let lastSubscription = "";
   const stateOf = (e: Pick<DeliveryEvent, "topic" | "subscription">): SubscriptionState => {
+    if (last && e.topic === lastTopic && e.subscription === lastSubscription) return last;
+    last = lookup(e);
+    lastTopic = e.topic;
+    lastSubscription = e.subscription;
+    return last;
+  };
+  const lookup = (e: Pick<DeliveryEvent, "topic" | "subscription">): SubscriptionState => {
     let bySubscription = byTopic.get(e.topic);
     if (!bySubscription) byTopic.set(e.topic, (bySubscription = new Map<string, SubscriptionState>()));
     let state = bySubscription.get(e.subscription);

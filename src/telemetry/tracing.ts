@@ -158,13 +158,17 @@ export function dispositionOf(settlement: Settlement): Disposition {
 }
 
 function settlementAttributes(settlement: Settlement): Attributes {
-  return {
-    [ATTR.settlement]: settlement.kind,
-    ...(settlement.kind === "deadLetter" ? { [ATTR.deadLetterReason]: settlement.reason } : {}),
-    ...(settlement.kind === "retry"
-      ? { [ATTR.retryDelayMs]: settlement.delayMs, [ATTR.nextAttempt]: settlement.nextAttempt }
-      : {}),
-  };
+  return addSettlementAttributes({}, settlement);
+}
+
+function addSettlementAttributes(attributes: Attributes, settlement: Settlement): Attributes {
+  attributes[ATTR.settlement] = settlement.kind;
+  if (settlement.kind === "deadLetter") attributes[ATTR.deadLetterReason] = settlement.reason;
+  if (settlement.kind === "retry") {
+    attributes[ATTR.retryDelayMs] = settlement.delayMs;
+    attributes[ATTR.nextAttempt] = settlement.nextAttempt;
+  }
+  return attributes;
 }
 
 function outcomeError(outcome: Outcome): { type: string; error?: unknown; message: string } | undefined {
@@ -196,8 +200,8 @@ class SpanDeliveryTrace implements DeliveryTrace {
     readonly span: Span,
     readonly context: Context,
     private readonly tracer: Tracer,
-    private readonly base: Attributes,
-    private readonly names: { topic: string; subscription: string },
+    private readonly spans: SubscriptionSpans,
+    private readonly messageId: string,
     private readonly dup: boolean,
   ) {}
 
@@ -225,15 +229,13 @@ class SpanDeliveryTrace implements DeliveryTrace {
     return {
       end: (settlement, error) => {
         const disposition = dispositionOf(settlement);
-        const attributes: Attributes = {
-          ...this.base,
-          [ATTR.operationType]: OPERATION_TYPE.settle,
-          [ATTR.operationName]: disposition,
-          [ATTR.dispositionStatus]: disposition,
-          ...settlementAttributes(settlement),
-        };
+        const settle = this.spans.settle[disposition];
+        // One copy of the subscription's constant part; the rest is per message.
+        const attributes: Attributes = { ...settle.attributes };
+        attributes[ATTR.messageId] = this.messageId;
+        addSettlementAttributes(attributes, settlement);
         const child = this.tracer.startSpan(
-          SPAN_NAME.settle(disposition, this.names.topic, this.names.subscription),
+          settle.name,
           {
             kind: SpanKind.CLIENT,
             startTime: started,
@@ -288,12 +290,29 @@ const NO_SETTLE: SettleTrace = { end: () => {} };
 /** What does not change from one message of a subscription to the next, built once. */
 interface SubscriptionSpans {
   readonly name: string;
-  readonly names: { topic: string; subscription: string };
+  /** Per disposition: the settlement span's name and constant attributes. */
+  readonly settle: Readonly<Record<Disposition, { readonly name: string; readonly attributes: Attributes }>>;
   /**
    * Given at start, so samplers see them (the semantic conventions' sampling-relevant ones); the
    * per-message attributes are added only once the span is known to record.
    */
   readonly atStart: Attributes;
+}
+
+function perMessageAttributes(
+  message: ServiceBusReceivedMessage,
+  event: DeliveryEvent,
+  enqueued: number | undefined,
+): Attributes {
+  return {
+    [ATTR.messageId]: event.messageId,
+    [ATTR.deliveryCount]: event.deliveryCount,
+    [ATTR.attempt]: event.attempt,
+    ...(enqueued !== undefined ? { [ATTR.enqueuedTime]: Math.floor(enqueued / 1000) } : {}),
+    ...(event.subject !== undefined ? { [ATTR.subject]: event.subject } : {}),
+    ...(event.sessionId !== undefined ? { [ATTR.sessionId]: event.sessionId } : {}),
+    ...(message.correlationId !== undefined ? { [ATTR.conversationId]: String(message.correlationId) } : {}),
+  };
 }
 
 export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracing {
@@ -312,9 +331,22 @@ export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracin
         [ATTR.operationName]: OPERATION.process,
         [ATTR.linkMode]: linkMode,
       };
+      const settleOf = (disposition: Disposition) => ({
+        name: SPAN_NAME.settle(disposition, event.topic, event.subscription),
+        attributes: {
+          ...topicAttributes(event.topic),
+          [ATTR.subscriptionName]: event.subscription,
+          [ATTR.operationType]: OPERATION_TYPE.settle,
+          [ATTR.operationName]: disposition,
+          [ATTR.dispositionStatus]: disposition,
+        },
+      });
       found = {
         name: SPAN_NAME.process(event.topic, event.subscription),
-        names: { topic: event.topic, subscription: event.subscription },
+        settle: Object.fromEntries(Object.values(DISPOSITION).map((d) => [d, settleOf(d)])) as Record<
+          Disposition,
+          ReturnType<typeof settleOf>
+        >,
         atStart: dup ? withDup(atStart) : atStart,
       };
       bySubscription.set(key, found);
@@ -335,25 +367,21 @@ export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracin
       );
       // Unsampled: no attributes to build, no settlement spans; only the context to run in.
       if (!span.isRecording()) return new UnsampledDeliveryTrace(span, trace.setSpan(parent, span));
-      const base: Attributes = {
-        ...topicAttributes(event.topic),
-        [ATTR.subscriptionName]: event.subscription,
-        [ATTR.messageId]: event.messageId,
-      };
       const enqueued = message.enqueuedTimeUtc?.getTime();
-      const perMessage: Attributes = {
-        [ATTR.messageId]: event.messageId,
-        [ATTR.deliveryCount]: event.deliveryCount,
-        [ATTR.attempt]: event.attempt,
-        ...(enqueued !== undefined ? { [ATTR.enqueuedTime]: Math.floor(enqueued / 1000) } : {}),
-        ...(event.subject !== undefined ? { [ATTR.subject]: event.subject } : {}),
-        ...(event.sessionId !== undefined ? { [ATTR.sessionId]: event.sessionId } : {}),
-        ...(message.correlationId !== undefined
-          ? { [ATTR.conversationId]: String(message.correlationId) }
-          : {}),
-      };
-      span.setAttributes(dup ? withDup(perMessage) : perMessage);
-      return new SpanDeliveryTrace(span, trace.setSpan(parent, span), tracer, base, spans.names, dup);
+      if (dup) {
+        span.setAttributes(withDup(perMessageAttributes(message, event, enqueued)));
+      } else {
+        // One call per attribute: no object to build (setAttributes loops over setAttribute).
+        span.setAttribute(ATTR.messageId, event.messageId);
+        span.setAttribute(ATTR.deliveryCount, event.deliveryCount);
+        span.setAttribute(ATTR.attempt, event.attempt);
+        if (enqueued !== undefined) span.setAttribute(ATTR.enqueuedTime, Math.floor(enqueued / 1000));
+        if (event.subject !== undefined) span.setAttribute(ATTR.subject, event.subject);
+        if (event.sessionId !== undefined) span.setAttribute(ATTR.sessionId, event.sessionId);
+        if (message.correlationId !== undefined)
+          span.setAttribute(ATTR.conversationId, String(message.correlationId));
+      }
+      return new SpanDeliveryTrace(span, trace.setSpan(parent, span), tracer, spans, event.messageId, dup);
     },
   };
 }

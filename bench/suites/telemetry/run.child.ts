@@ -17,8 +17,11 @@ import { topologyFor, type Mode, type RunRequest, type RunResult } from "./share
 /** Drops spans after the batch processor hands them over; counts them. */
 class DiscardExporter implements SpanExporter {
   exported = 0;
+  /** Spans linked to the publisher's context: every process span, if the messages carry one. */
+  linked = 0;
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     this.exported += spans.length;
+    for (const span of spans) if (span.links.length > 0) this.linked += 1;
     done({ code: 0 });
   }
   shutdown(): Promise<void> {
@@ -99,7 +102,7 @@ async function drain(
     await worker.close();
     await telemetry?.shutdown(); // flushes the batch processor: every sampled span is counted
   }
-  return { rate, cpuRate, exported: exporter.exported };
+  return { rate, cpuRate, exported: exporter.exported, linked: exporter.linked };
 }
 
 const request = JSON.parse(process.argv[2] ?? "{}") as RunRequest;

@@ -30,4 +30,6 @@ export interface RunResult {
   readonly rate: number;
   readonly cpuRate: number;
   readonly exported: number;
+  /** Exported spans with a link (the process spans, when the messages carry a valid traceparent). */
+  readonly linked: number;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ROOT_CONTEXT, trace, TraceFlags } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { PROPERTY } from "../../../src/telemetry/attributes.js";
 import { extractSpanContext, hasTraceContext, injectTraceContext } from "../../../src/telemetry/context.js";
 
@@ -50,6 +51,45 @@ describe("telemetry: trace context on application properties", () => {
     assert.equal(extractSpanContext({ traceparent: "nope" }), undefined);
     assert.equal(extractSpanContext(undefined), undefined);
     assert.equal(hasTraceContext({ traceparent: 5 }), false);
+  });
+
+  it("parses traceparent exactly as the OpenTelemetry W3C propagator does", () => {
+    const w3c = new W3CTraceContextPropagator();
+    const t = TRACE_ID;
+    const s = SPAN_ID;
+    const cases = [
+      `00-${t}-${s}-01`,
+      `00-${t}-${s}-00`,
+      `00-${t}-${s}-ff`,
+      `00-${t.toUpperCase()}-${s}-01`, // uppercase hex is not W3C
+      `00-${"0".repeat(32)}-${s}-01`,
+      `00-${t}-${"0".repeat(16)}-01`,
+      `ff-${t}-${s}-01`,
+      `01-${t}-${s}-01-future`,
+      `00-${t}-${s}-01-extra`,
+      ` 00-${t}-${s}-01`,
+      `00-${t}-${s}-0g`,
+      `00_${t}-${s}-01`,
+      `00-${t.slice(1)}-${s}-01`,
+    ];
+    for (const value of cases) {
+      const theirs = trace.getSpanContext(
+        w3c.extract(
+          ROOT_CONTEXT,
+          { traceparent: value },
+          {
+            keys: (c: Record<string, string>) => Object.keys(c),
+            get: (c: Record<string, string>, k) => c[k],
+          },
+        ),
+      );
+      const ours = extractSpanContext({ traceparent: value });
+      assert.deepEqual(
+        ours && { ...ours, traceState: undefined },
+        theirs && { ...theirs, traceState: undefined },
+        value,
+      );
+    }
   });
 
   it("carries tracestate along", () => {
