@@ -14,14 +14,13 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { ServiceBusMessage } from "@azure/service-bus";
 import { pino } from "pino";
-import { z } from "zod";
 import { defineHandlers } from "../../src/handlers/registry.js";
-import { defineTopic } from "../../src/topics/dsl.js";
 import { toEmulatorConfig } from "../../src/topics/emulatorConfig.js";
 import { loadConfig } from "../../src/worker/config.js";
 import { deletePrefixForBench } from "./ledger/redis.js";
 import { startWorker } from "../../src/worker/worker.js";
 import { Child } from "../lib/child.js";
+import { noopTopology } from "../lib/noopTopic.js";
 import { fillEntity } from "../lib/measure.js";
 import { throughput } from "../lib/result.js";
 import type { Result } from "../lib/result.js";
@@ -32,15 +31,7 @@ const CHILD = fileURLToPath(new URL("./ledger/emulator.child.ts", import.meta.ur
 const CONCURRENCY = 16;
 type Mode = "off" | "memory" | "redis";
 
-function topologyFor(name: string) {
-  return {
-    bench: defineTopic({
-      name,
-      messages: { Noop: z.object({ n: z.int() }) },
-      subscriptions: { work: { lockDurationMs: 60_000, policy: { concurrency: CONCURRENCY } } },
-    }),
-  } as const;
-}
+const topologyFor = (name: string) => noopTopology(name, CONCURRENCY);
 
 function noop(n: number): ServiceBusMessage {
   return { subject: "Noop", body: Buffer.from(`{"n":${n}}`), messageId: `m${n}` };

@@ -38,6 +38,7 @@ import type { Worker } from "../../src/worker/worker.js";
 import { loadWorkerModules, workerFromOption } from "../lib/compiled.js";
 import type { WorkerModules } from "../lib/compiled.js";
 import { startEmulatorProcess } from "../lib/emulatorChild.js";
+import { noopTopology } from "../lib/noopTopic.js";
 import type { EmulatorProcess } from "../lib/emulatorChild.js";
 import {
   Completion,
@@ -107,15 +108,7 @@ const QUICK: Sizes = {
 
 // ---- topology ------------------------------------------------------------------------------
 
-function plainTopic(name: string, concurrency: number) {
-  return {
-    bench: defineTopic({
-      name,
-      messages: { Noop: z.object({ n: z.int() }) },
-      subscriptions: { work: { lockDurationMs: 60_000, policy: { concurrency } } },
-    }),
-  } as const;
-}
+const plainTopic = noopTopology;
 type PlainTopology = ReturnType<typeof plainTopic>;
 
 function sessionTopic(name: string) {

@@ -1,20 +1,11 @@
 /** What the telemetry suite (../telemetry.ts) and its per-run child (./run.child.ts) share. */
-import { z } from "zod";
-import { defineTopic } from "../../../src/topics/dsl.js";
+import { noopTopology } from "../../lib/noopTopic.js";
 import type { WorkerModules } from "../../lib/compiled.js";
 
 export const CONCURRENCY = 16;
 export type Mode = "off" | "all" | "ratio10";
 
-export function topologyFor(name: string) {
-  return {
-    bench: defineTopic({
-      name,
-      messages: { Noop: z.object({ n: z.int() }) },
-      subscriptions: { work: { lockDurationMs: 60_000, policy: { concurrency: CONCURRENCY } } },
-    }),
-  } as const;
-}
+export const topologyFor = (name: string) => noopTopology(name, CONCURRENCY);
 
 export interface RunRequest {
   readonly connectionString: string;

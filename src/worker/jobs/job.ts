@@ -55,26 +55,14 @@ export interface JobSettings {
   readonly fault: "exit-before-complete" | undefined;
 }
 
-export interface RunningJobOptions {
+/**
+ * A running job's options, kept as a class-built copy: the caller's object literal is not kept
+ * (a literal that lives as long as the job may be pretenured by V8; docs/performance.md).
+ */
+class JobOptions {
   readonly key: LedgerKey;
   readonly holder: string;
   /** Undefined: no ledger (no claim, no lease). */
-  readonly store: LedgerStore | undefined;
-  readonly checkpoints: CheckpointBackend | undefined;
-  readonly resumeFrom: unknown;
-  readonly settings: JobSettings;
-  readonly controller: Abortable;
-  readonly event: DeliveryEvent;
-  readonly events: JobEventSink;
-  readonly log: Logger;
-  readonly onAbort: (reason: JobAbortError) => void;
-  readonly onEnd: () => void;
-  readonly now?: () => number;
-}
-
-class JobOptions implements Omit<RunningJobOptions, "now"> {
-  readonly key: LedgerKey;
-  readonly holder: string;
   readonly store: LedgerStore | undefined;
   readonly checkpoints: CheckpointBackend | undefined;
   readonly resumeFrom: unknown;
@@ -101,6 +89,11 @@ class JobOptions implements Omit<RunningJobOptions, "now"> {
     this.onEnd = o.onEnd;
   }
 }
+
+/** What `new RunningJob(...)` takes: the fields of {@link JobOptions}, and a clock for tests. */
+export type RunningJobOptions = { readonly [K in keyof JobOptions]: JobOptions[K] } & {
+  readonly now?: () => number;
+};
 
 export class RunningJob {
   readonly startedAt: number;
