@@ -29,7 +29,10 @@ ENV NODE_ENV=production \
     SBW_HTTP_PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY scripts/patch-rhea.mjs ./scripts/
+# --ignore-scripts skips postinstall, so the rhea settlement fix (scripts/patch-rhea.mjs) runs here.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && node scripts/patch-rhea.mjs \
  && npm cache clean --force
 COPY bin ./bin
 COPY --from=build /app/dist ./dist

@@ -30,6 +30,7 @@ import type { WorkerObserver } from "./observer.js";
 import { combineObservers } from "./observer.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
 import { Resources } from "./resources.js";
+import { rheaSettlementBugPresent } from "./rheaCheck.js";
 import { SessionConsumer } from "./sessionConsumer.js";
 import type { ScheduleDefinition } from "../topics/scheduleDsl.js";
 import type { Scheduler } from "./schedules/scheduler.js";
@@ -114,6 +115,13 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
   const registry = withJobControl(options.registry, () => jobs);
   const bindings = selectSubscriptions(registry.topology, registry.subscriptions(), config);
   const log = logger.child({ component: "worker" });
+  if (rheaSettlementBugPresent() === true) {
+    log.error(
+      "rhea's disposition batching bug is not patched: a dead-letter or abandon sent in the same " +
+        "tick as a complete can be applied as a complete; run `node scripts/patch-rhea.mjs` " +
+        "(npm ci runs it; see docs/reliability.md)",
+    );
+  }
   const metrics = options.telemetry?.metrics;
   const observers = [
     loggingObserver(log),

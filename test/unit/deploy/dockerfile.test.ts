@@ -54,6 +54,18 @@ describe("Dockerfile", () => {
     );
   });
 
+  it("applies the rhea settlement fix after installing the runtime dependencies", () => {
+    const runs = runtime.filter((i) => i.getKeyword() === "RUN").map((i) => i.getArgumentsContent() ?? "");
+    const install = runs.findIndex((r) => /npm ci\b/.test(r));
+    assert.ok(install >= 0);
+    // The same RUN or a later one: --ignore-scripts skipped the postinstall that runs it elsewhere.
+    assert.ok(
+      runs.slice(install).some((r) => r.includes("node scripts/patch-rhea.mjs")),
+      "scripts/patch-rhea.mjs runs after npm ci",
+    );
+    assert.equal(pkg.scripts.postinstall, "node scripts/patch-rhea.mjs");
+  });
+
   it("installs no dev dependencies in the runtime stage", () => {
     const runs = runtime.filter((i) => i.getKeyword() === "RUN").map((i) => i.getArgumentsContent() ?? "");
     const installs = runs.filter((r) => /npm (ci|install|i)\b/.test(r));
