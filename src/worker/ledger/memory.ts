@@ -2,7 +2,8 @@
  * The in-memory ledger: the development default. It only deduplicates within one process (a
  * second pod has its own memory); use the Redis store wherever more than one worker runs.
  * Checkpoints are stored JSON-encoded, as in Redis, so a state that could not be resumed on
- * another pod fails here too; outcomes are our own plain data and are kept as objects.
+ * another pod fails here too. An outcome is kept as two fields of the job's record (when and by
+ * which holder), not an object of its own: done records are what the store holds most of.
  *
  * Records live in one map per scope, keyed by the idempotency key itself: the key string comes
  * from the message and is hashed once for every lookup of the delivery (a composite key would be
@@ -22,7 +23,8 @@ interface JobRecord {
   state: "running" | "idle" | "done";
   holder: string | undefined;
   leaseUntil: number;
-  outcome: LedgerOutcome | undefined;
+  /** When the outcome was recorded (state "done"; its holder is `holder`). */
+  doneAt: number;
   checkpoint: string | undefined;
   expiresAt: number;
 }
@@ -114,7 +116,10 @@ export class MemoryLedgerStore implements LedgerStore {
     const cancellation = this.cancelRecord(key.id);
     if (cancellation) return Promise.resolve({ kind: "cancelled", cancellation });
     const record = this.job(key);
-    if (record?.state === "done") return Promise.resolve({ kind: "done", outcome: record.outcome! });
+    if (record?.state === "done") {
+      const outcome: LedgerOutcome = { status: "succeeded", at: record.doneAt, holder: record.holder ?? "" };
+      return Promise.resolve({ kind: "done", outcome });
+    }
     const now = this.now();
     if (record?.state === "running" && record.holder !== holder && record.leaseUntil > now) {
       return Promise.resolve({
@@ -130,7 +135,7 @@ export class MemoryLedgerStore implements LedgerStore {
       state: "running",
       holder,
       leaseUntil: now + leaseMs,
-      outcome: undefined,
+      doneAt: 0,
       checkpoint,
       expiresAt: now + DEFAULT_OUTCOME_TTL_MS,
     };
@@ -166,15 +171,15 @@ export class MemoryLedgerStore implements LedgerStore {
       state: "done",
       holder: undefined,
       leaseUntil: 0,
-      outcome: undefined,
+      doneAt: 0,
       checkpoint: undefined,
       expiresAt: 0,
     };
     // Reuses the claim's record: one long-lived object per key, not two (less to promote and GC).
     done.state = "done";
-    done.holder = undefined;
+    done.holder = outcome.holder;
     done.leaseUntil = 0;
-    done.outcome = outcome;
+    done.doneAt = outcome.at;
     done.checkpoint = undefined;
     done.expiresAt = this.now() + ttlMs;
     if (!record) this.put(key, done);
