@@ -37,6 +37,7 @@ export function attemptOf(
 }
 
 export function messageIdText(id: ServiceBusReceivedMessage["messageId"]): string {
+  if (typeof id === "string") return id; // what publishers send; checked first, on every message
   if (id === undefined) return "";
   if (Buffer.isBuffer(id)) return id.toString("hex");
   return String(id);
