@@ -6,9 +6,14 @@
  *   npx tsx bench/run.ts --quick       # smaller counts, for a fast sanity check
  *   npx tsx bench/run.ts --list        # the available suites
  *   npx tsx bench/run.ts --check       # exit 1 when a target is missed
+ *   npx tsx bench/run.ts --in-process  # several suites in this one process (default: one child each)
  *
  * Other `--key=value` options are passed to the suites (see bench/README.md).
  */
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+
 import { suites } from "./suites/index.js";
 import { formatTable, runSuite } from "./lib/runner.js";
 import type { SuiteOutcome } from "./lib/runner.js";
@@ -43,6 +48,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const selected = names.length > 0 ? names : Object.keys(suites);
+  if (selected.length > 1 && !options.has("in-process")) return runEachInChild(selected, argv, options);
   const quick = options.get("quick") === "true";
   const outcomes: SuiteOutcome[] = [];
   for (const name of selected) {
@@ -62,6 +68,43 @@ async function main(argv: readonly string[]): Promise<number> {
   if (failed.length > 0) console.log(`targets missed:\n  ${failed.join("\n  ")}`);
   else console.log("all targets met");
   return failed.length > 0 && options.has("check") ? 1 : 0;
+}
+
+/**
+ * Several suites: each in a process of its own, one after the other, so no suite inherits another's
+ * heap, JIT state or leftover handles (`--in-process` runs them all here, as before). Each child
+ * prints its own table; the summary comes from the details files they write.
+ */
+async function runEachInChild(
+  selected: readonly string[],
+  argv: readonly string[],
+  options: ReadonlyMap<string, string>,
+): Promise<number> {
+  const flags = argv.filter((a) => a.startsWith("--") && a !== "--check");
+  const missed: string[] = [];
+  for (const name of selected) {
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [...process.execArgv, fileURLToPath(import.meta.url), name, ...flags],
+        {
+          stdio: "inherit",
+        },
+      );
+      child.on("exit", (c) => resolve(c ?? 1));
+    });
+    if (code !== 0) {
+      missed.push(`${name}: the suite exited with ${code}`);
+      continue;
+    }
+    const details = JSON.parse(
+      await readFile(new URL(`./results/details/${name}.json`, import.meta.url), "utf8"),
+    ) as { results: { name: string; target: { pass: boolean } }[] };
+    for (const r of details.results) if (!r.target.pass) missed.push(`${name}: ${r.name}`);
+  }
+  if (missed.length > 0) console.log(`targets missed:\n  ${missed.join("\n  ")}`);
+  else console.log("all targets met");
+  return missed.length > 0 && options.has("check") ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(
