@@ -73,7 +73,7 @@ describe("production start (the image's command from a clean production install)
       join(dir, "dist"),
       "--noCheck",
     ]);
-    for (const name of ["package.json", "package-lock.json", "bin"]) {
+    for (const name of ["package.json", "package-lock.json", "bin", "scripts"]) {
       await cp(join(ROOT, name), join(dir, name), { recursive: true });
     }
     await run(
@@ -84,6 +84,8 @@ describe("production start (the image's command from a clean production install)
         env: { ...process.env, NODE_ENV: "production" },
       },
     );
+    // As the Dockerfile does after its --ignore-scripts install (docs/reliability.md).
+    await run(process.execPath, [join(dir, "scripts", "patch-rhea.mjs")], { cwd: dir });
   });
 
   after(async () => {
@@ -156,6 +158,10 @@ describe("production start (the image's command from a clean production install)
       assert.ok(
         !output.join("").includes("emulator started"),
         "production start must not start the emulator",
+      );
+      assert.ok(
+        !output.join("").includes("disposition batching bug"),
+        "the production install runs the patched rhea",
       );
 
       child.kill("SIGTERM");
