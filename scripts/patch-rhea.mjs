@@ -14,6 +14,7 @@
  *
  * The fix compares outcomes for every delivery but the first of a range. Idempotent; exits 1
  * when rhea's code is neither the known buggy nor the fixed form (a new rhea: check it again).
+ * Does nothing when sbworker is installed as another project's dependency, unless `--force`.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -45,6 +46,16 @@ function rheaCopies() {
     }
   }
   return [...files];
+}
+
+// Installed as another project's dependency (the publisher library): leave that project's
+// packages alone. The fix is for this repository's own installs, which run the worker.
+if (root.split(path.sep).includes("node_modules") && !process.argv.includes("--force")) {
+  console.log(
+    "patch-rhea: installed as a dependency; not touching the host project's rhea " +
+      "(run node_modules/sbworker/scripts/patch-rhea.mjs --force to patch it)",
+  );
+  process.exit(0);
 }
 
 const files = rheaCopies();

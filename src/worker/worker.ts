@@ -119,7 +119,8 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
     log.error(
       "rhea's disposition batching bug is not patched: a dead-letter or abandon sent in the same " +
         "tick as a complete can be applied as a complete; run `node scripts/patch-rhea.mjs` " +
-        "(npm ci runs it; see docs/reliability.md)",
+        "(npm ci runs it; in a project that depends on sbworker, " +
+        "`node node_modules/sbworker/scripts/patch-rhea.mjs --force`; see docs/reliability.md)",
     );
   }
   const metrics = options.telemetry?.metrics;
