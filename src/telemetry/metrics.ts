@@ -13,6 +13,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { BucketHistogram, type Series } from "./bucketHistogram.js";
+import { bySubscription } from "./bySubscription.js";
 import { LABEL, METRIC, type Outcome as OutcomeLabel } from "../deploy/metric-names.js";
 import type { DeliveryEvent, WorkerObserver } from "../worker/observer.js";
 import type { Settlement } from "../worker/policy.js";
@@ -40,9 +41,9 @@ export function outcomeLabel(settlement: Settlement): OutcomeLabel {
 const keyOf = (e: Pick<DeliveryEvent, "topic" | "subscription">): string => `${e.topic}/${e.subscription}`;
 
 /**
- * What the per-message hooks touch, per subscription: plain numbers and histogram series, found
- * without building a key (topic → subscription, both the binding's own strings). The counter and
- * the gauge read them when scraped (their `collect`), so a message costs no label hashing.
+ * What the per-message hooks touch, per subscription (./bySubscription.ts): plain numbers and
+ * histogram series. The counter and the gauge read them when scraped (their `collect`), so a
+ * message costs no label hashing.
  */
 interface SubscriptionState {
   readonly labels: { readonly subscription: string };
@@ -185,30 +186,12 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     oldest: gauge(METRIC.oldestActiveMessageAge, "Age of the oldest active message, seconds (polled)."),
   };
 
-  const byTopic = new Map<string, Map<string, SubscriptionState>>();
-  // Consecutive events mostly belong to the same subscription: two string compares, no lookup.
-  let last: SubscriptionState | undefined;
-  let lastTopic = "";
-  let lastSubscription = "";
-  const stateOf = (e: Pick<DeliveryEvent, "topic" | "subscription">): SubscriptionState => {
-    if (last && e.topic === lastTopic && e.subscription === lastSubscription) return last;
-    last = lookup(e);
-    lastTopic = e.topic;
-    lastSubscription = e.subscription;
-    return last;
-  };
-  const lookup = (e: Pick<DeliveryEvent, "topic" | "subscription">): SubscriptionState => {
-    let bySubscription = byTopic.get(e.topic);
-    if (!bySubscription) byTopic.set(e.topic, (bySubscription = new Map<string, SubscriptionState>()));
-    let state = bySubscription.get(e.subscription);
-    if (!state) {
-      const labels = { subscription: keyOf(e) };
-      state = { labels, inflight: 0, queueWait: inQueue.with(labels), outcomes: new Map() };
-      bySubscription.set(e.subscription, state);
-      states.push(state);
-    }
+  const stateOf = bySubscription((topic, subscription): SubscriptionState => {
+    const labels = { subscription: keyOf({ topic, subscription }) };
+    const state = { labels, inflight: 0, queueWait: inQueue.with(labels), outcomes: new Map() };
+    states.push(state);
     return state;
-  };
+  });
   const outcomeOf = (state: SubscriptionState, outcome: OutcomeLabel): OutcomeState => {
     let found = state.outcomes.get(outcome);
     if (!found) {

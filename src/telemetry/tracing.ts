@@ -33,6 +33,7 @@ import {
   withDup,
   type Disposition,
 } from "./attributes.js";
+import { bySubscription } from "./bySubscription.js";
 import { extractSpanContext } from "./context.js";
 
 export const TRACER_NAME = "sbworker";
@@ -299,11 +300,8 @@ interface SubscriptionSpans {
   readonly atStart: Attributes;
 }
 
-function perMessageAttributes(
-  message: ServiceBusReceivedMessage,
-  event: DeliveryEvent,
-  enqueued: number | undefined,
-): Attributes {
+function perMessageAttributes(message: ServiceBusReceivedMessage, event: DeliveryEvent): Attributes {
+  const enqueued = message.enqueuedTimeUtc?.getTime();
   return {
     [ATTR.messageId]: event.messageId,
     [ATTR.deliveryCount]: event.deliveryCount,
@@ -319,40 +317,33 @@ export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracin
   const tracer = options.tracer ?? sbworkerTracer();
   const dup = options.dup ?? false;
   const linkMode = options.parentFromMessage ? "parent" : "link";
-  const bySubscription = new Map<string, SubscriptionSpans>();
-  const spansOf = (event: DeliveryEvent): SubscriptionSpans => {
-    const key = `${event.topic}\u0000${event.subscription}`;
-    let found = bySubscription.get(key);
-    if (!found) {
-      const atStart: Attributes = {
-        ...topicAttributes(event.topic),
-        [ATTR.subscriptionName]: event.subscription,
-        [ATTR.operationType]: OPERATION_TYPE.process,
-        [ATTR.operationName]: OPERATION.process,
-        [ATTR.linkMode]: linkMode,
-      };
-      const settleOf = (disposition: Disposition) => ({
-        name: SPAN_NAME.settle(disposition, event.topic, event.subscription),
-        attributes: {
-          ...topicAttributes(event.topic),
-          [ATTR.subscriptionName]: event.subscription,
-          [ATTR.operationType]: OPERATION_TYPE.settle,
-          [ATTR.operationName]: disposition,
-          [ATTR.dispositionStatus]: disposition,
-        },
-      });
-      found = {
-        name: SPAN_NAME.process(event.topic, event.subscription),
-        settle: Object.fromEntries(Object.values(DISPOSITION).map((d) => [d, settleOf(d)])) as Record<
-          Disposition,
-          ReturnType<typeof settleOf>
-        >,
-        atStart: dup ? withDup(atStart) : atStart,
-      };
-      bySubscription.set(key, found);
-    }
-    return found;
-  };
+  const spansOf = bySubscription((topic, subscription): SubscriptionSpans => {
+    const atStart: Attributes = {
+      ...topicAttributes(topic),
+      [ATTR.subscriptionName]: subscription,
+      [ATTR.operationType]: OPERATION_TYPE.process,
+      [ATTR.operationName]: OPERATION.process,
+      [ATTR.linkMode]: linkMode,
+    };
+    const settleOf = (disposition: Disposition) => ({
+      name: SPAN_NAME.settle(disposition, topic, subscription),
+      attributes: {
+        ...topicAttributes(topic),
+        [ATTR.subscriptionName]: subscription,
+        [ATTR.operationType]: OPERATION_TYPE.settle,
+        [ATTR.operationName]: disposition,
+        [ATTR.dispositionStatus]: disposition,
+      },
+    });
+    return {
+      name: SPAN_NAME.process(topic, subscription),
+      settle: Object.fromEntries(Object.values(DISPOSITION).map((d) => [d, settleOf(d)])) as Record<
+        Disposition,
+        ReturnType<typeof settleOf>
+      >,
+      atStart: dup ? withDup(atStart) : atStart,
+    };
+  });
   return {
     start(message, event) {
       const spans = spansOf(event);
@@ -367,20 +358,8 @@ export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracin
       );
       // Unsampled: no attributes to build, no settlement spans; only the context to run in.
       if (!span.isRecording()) return new UnsampledDeliveryTrace(span, trace.setSpan(parent, span));
-      const enqueued = message.enqueuedTimeUtc?.getTime();
-      if (dup) {
-        span.setAttributes(withDup(perMessageAttributes(message, event, enqueued)));
-      } else {
-        // One call per attribute: no object to build (setAttributes loops over setAttribute).
-        span.setAttribute(ATTR.messageId, event.messageId);
-        span.setAttribute(ATTR.deliveryCount, event.deliveryCount);
-        span.setAttribute(ATTR.attempt, event.attempt);
-        if (enqueued !== undefined) span.setAttribute(ATTR.enqueuedTime, Math.floor(enqueued / 1000));
-        if (event.subject !== undefined) span.setAttribute(ATTR.subject, event.subject);
-        if (event.sessionId !== undefined) span.setAttribute(ATTR.sessionId, event.sessionId);
-        if (message.correlationId !== undefined)
-          span.setAttribute(ATTR.conversationId, String(message.correlationId));
-      }
+      const perMessage = perMessageAttributes(message, event);
+      span.setAttributes(dup ? withDup(perMessage) : perMessage);
       return new SpanDeliveryTrace(span, trace.setSpan(parent, span), tracer, spans, event.messageId, dup);
     },
   };
