@@ -47,7 +47,7 @@ const MIN_DELAY_AFTER_RENEWAL_MS = 1_000;
 
 export function startLockRenewal(options: LockRenewalOptions): LockRenewal {
   // Destructured: the closures below keep these, not the caller's options literal (an object a
-  // long-lived closure holds may be pretenured by V8, see ./handlerContext.ts).
+  // long-lived closure holds may be pretenured by V8, see docs/performance.md).
   const { lockedUntil, renew, shouldRenew, onRenewed, onLost, onError } = options;
   const now = options.now ?? Date.now;
   const lost = new LazyAbortController();
@@ -114,7 +114,7 @@ export function startLockRenewal(options: LockRenewalOptions): LockRenewal {
 
 /**
  * A class, not an object literal with getters: V8 builds such a literal into old space, where its
- * pointers keep young per-message objects alive through minor GCs (see ./handlerContext.ts).
+ * pointers keep young per-message objects alive through minor GCs (see docs/performance.md).
  */
 class Renewal implements LockRenewal {
   constructor(

@@ -9,8 +9,17 @@ import { createRequire } from "node:module";
 
 const BUGGY = "if ((first !== last && !message.are_outcomes_equivalent(last.state, delivery.state))";
 
-/** True: the bug is there; false: it is not; undefined: rhea's source could not be read. */
+let checked: { readonly present: boolean | undefined } | undefined;
+
+/**
+ * True: the bug is there; false: it is not; undefined: rhea's source could not be read. Read once
+ * per process (the file does not change under a running process; tests start many workers).
+ */
 export function rheaSettlementBugPresent(): boolean | undefined {
+  return (checked ??= { present: readCheck() }).present;
+}
+
+function readCheck(): boolean | undefined {
   try {
     const sdk = createRequire(import.meta.url).resolve("@azure/service-bus");
     const session = createRequire(sdk).resolve("rhea/lib/session.js");

@@ -19,7 +19,7 @@ import { retryCopy } from "./properties.js";
 /**
  * One message being handled. A class, not an object literal: V8 may pretenure a literal's
  * allocation site into old space, and an old object pointing at the young message keeps the
- * whole delivery alive through every minor GC until the next full one (./handlerContext.ts).
+ * whole delivery alive through every minor GC until the next full one (docs/performance.md).
  */
 export class Delivery {
   /** Aborts the handler's `ctx.signal` (created only if the handler reads it). */

@@ -107,7 +107,7 @@ export class RunningJob {
   private warnedNoCheckpoints = false;
   private ended = false;
   private readonly now: () => number;
-  /** A class-built copy of the options (the caller's literal is not kept: ../handlerContext.ts). */
+  /** A class-built copy of the options (the caller's literal is not kept: docs/performance.md). */
   private readonly o: JobOptions;
 
   constructor(options: RunningJobOptions) {

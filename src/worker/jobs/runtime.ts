@@ -60,7 +60,7 @@ export interface JobPolicy {
 /**
  * Jobs running in this process under one idempotency key (a key may run in several
  * subscriptions). A class, not a literal: it lives as long as its jobs and must not be
- * pretenured into old space with pointers to young jobs (see ../handlerContext.ts).
+ * pretenured into old space with pointers to young jobs (docs/performance.md).
  */
 class Entry {
   /** Usually one: an array is cheaper than a Set to make for every delivery. */
@@ -192,7 +192,7 @@ export class SubscriptionJobs {
     const { store, settings, observer } = this.runtime.config;
     const id = idempotencyKeyOf(message);
     const key: LedgerKey = { scope: this.binding.key, id };
-    // Only the ledger needs a holder id (a random UUID each).
+    // Only the ledger needs a holder id (unique per delivery: ./runtime.ts holder()).
     const holder = store ? this.runtime.holder() : "";
     const entry = this.runtime.enter(id);
     let resumeFrom: unknown;
