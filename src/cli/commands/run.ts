@@ -101,7 +101,6 @@ export async function runWorker(
     });
   } catch (error) {
     smtp?.close();
-    smtp?.close();
     if (isConfigError(error)) {
       for (const issue of error.issues.slice(1)) io.stderr.write(`sbworker: ${issue}\n`);
       throw new UsageError(error.issues[0] ?? error.message);
