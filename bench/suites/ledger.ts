@@ -21,11 +21,11 @@ import { deletePrefixForBench } from "./ledger/redis.js";
 import { startWorker } from "../../src/worker/worker.js";
 import { Child } from "../lib/child.js";
 import { noopTopology } from "../lib/noopTopic.js";
-import { fillEntity } from "../lib/measure.js";
+import { Completion, fillEntity } from "../lib/measure.js";
 import { throughput } from "../lib/result.js";
 import type { Result } from "../lib/result.js";
 import type { Suite, SuiteContext } from "../lib/runner.js";
-import { collectGarbage, median, now } from "../lib/stats.js";
+import { collectGarbage, median } from "../lib/stats.js";
 
 const CHILD = fileURLToPath(new URL("./ledger/emulator.child.ts", import.meta.url));
 const CONCURRENCY = 16;
@@ -47,10 +47,7 @@ async function drain(
   prefix: string,
 ): Promise<number> {
   const topology = topologyFor(topic);
-  let settled = 0;
-  let startedAt = 0;
-  let done: () => void = () => {};
-  const finished = new Promise<void>((resolve) => (done = resolve));
+  const completion = new Completion(messages, skip);
   const worker = await startWorker({
     config: loadConfig({
       SERVICEBUS_CONNECTION_STRING: connectionString,
@@ -62,19 +59,11 @@ async function drain(
     }),
     registry: defineHandlers(topology, { bench: { work: { Noop: () => Promise.resolve() } } }),
     logger: pino({ level: "silent" }),
-    observers: [
-      {
-        settled: () => {
-          settled += 1;
-          if (settled === skip) startedAt = now();
-          if (settled === messages) done();
-        },
-      },
-    ],
+    observers: [{ settled: () => completion.tick() }],
   });
   try {
-    await finished;
-    return ((messages - skip) * 1000) / (now() - startedAt);
+    await completion.done;
+    return completion.rate().wall;
   } finally {
     await worker.close();
   }

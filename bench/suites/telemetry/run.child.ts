@@ -11,7 +11,7 @@ import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opent
 import { pino } from "pino";
 import type { Telemetry } from "../../../src/telemetry/setup.js";
 import { loadWorkerModules, type WorkerModules } from "../../lib/compiled.js";
-import { now } from "../../lib/stats.js";
+import { Completion } from "../../lib/measure.js";
 import { topologyFor, type Mode, type RunRequest, type RunResult } from "./shared.js";
 
 /** Drops spans after the batch processor hands them over; counts them. */
@@ -56,11 +56,7 @@ async function drain(
       { spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192 })] },
     );
   }
-  let settled = 0;
-  let startedAt = 0;
-  let cpuAt = process.cpuUsage();
-  let done: () => void = () => {};
-  const finished = new Promise<void>((resolve) => (done = resolve));
+  const completion = new Completion(messages, skip);
   const worker = await startWorker({
     config: loadConfig({
       SERVICEBUS_CONNECTION_STRING: connectionString,
@@ -78,31 +74,16 @@ async function drain(
             metrics: createWorkerMetrics({ processMetrics: true }),
           },
         }),
-    observers: [
-      {
-        settled: () => {
-          settled += 1;
-          if (settled === skip) {
-            startedAt = now();
-            cpuAt = process.cpuUsage();
-          }
-          if (settled === messages) done();
-        },
-      },
-    ],
+    observers: [{ settled: () => completion.tick() }],
   });
-  let rate: number;
-  let cpuRate: number;
   try {
-    await finished;
-    rate = ((messages - skip) * 1000) / (now() - startedAt);
-    const cpu = process.cpuUsage(cpuAt);
-    cpuRate = ((messages - skip) * 1e6) / (cpu.user + cpu.system);
+    await completion.done;
   } finally {
     await worker.close();
     await telemetry?.shutdown(); // flushes the batch processor: every sampled span is counted
   }
-  return { rate, cpuRate, exported: exporter.exported, linked: exporter.linked };
+  const { wall, cpu } = completion.rate();
+  return { rate: wall, cpuRate: cpu, exported: exporter.exported, linked: exporter.linked };
 }
 
 const request = JSON.parse(process.argv[2] ?? "{}") as RunRequest;
