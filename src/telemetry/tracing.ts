@@ -231,9 +231,10 @@ class SpanDeliveryTrace implements DeliveryTrace {
       end: (settlement, error) => {
         const disposition = dispositionOf(settlement);
         const settle = this.spans.settle[disposition];
-        // One copy of the subscription's constant part; the rest is per message.
-        const attributes: Attributes = { ...settle.attributes };
-        attributes[ATTR.messageId] = this.messageId;
+        // One copy of the subscription's constant part; the rest is per message. The message id
+        // goes before the spread: on Node 20, properties added after a spread take V8's slow
+        // path (about 1 µs; docs/performance.md).
+        const attributes: Attributes = { [ATTR.messageId]: this.messageId, ...settle.attributes };
         addSettlementAttributes(attributes, settlement);
         const child = this.tracer.startSpan(
           settle.name,

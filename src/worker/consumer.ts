@@ -164,10 +164,11 @@ export class SubscriptionConsumer implements ReceiveLoop {
         ...(delivery.trace ? { trace: delivery.trace } : {}),
       });
       if (observes(observer, "handlerFinished")) {
+        // Extra fields before the spread: see eventWith (./observer.ts).
         observer.handlerFinished({
-          ...delivery.event,
           outcome: outcome.kind,
           durationMs: Date.now() - handlerStartedAt,
+          ...delivery.event,
         });
       }
       const settlement = decideSettlement({

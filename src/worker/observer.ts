@@ -61,6 +61,30 @@ export interface WorkerObserver extends JobObserver {
 /** What a combined observer has for a hook nobody observes (see `observes`). */
 const noHook = (): void => {};
 
+/**
+ * `event` for another attempt of the same delivery (a session's retry in place).
+ *
+ * Written out field by field, as the per-message event objects that add fields put them before
+ * the spread (`{ settlement, durationMs, ...event }`): on Node 20 (V8 11.3) a property added
+ * after a spread, `{ ...event, attempt }`, takes a slow path that costs about 1 µs per object,
+ * against about 0.1 µs the other way round (docs/performance.md).
+ */
+export function eventWith(event: DeliveryEvent, attempt: number, inPlaceRetry: boolean): DeliveryEvent {
+  // Every key, optional ones included: a field added to DeliveryEvent fails to compile here.
+  const next: { [K in keyof Required<DeliveryEvent>]: DeliveryEvent[K] } = {
+    topic: event.topic,
+    subscription: event.subscription,
+    messageId: event.messageId,
+    sessionId: event.sessionId,
+    subject: event.subject,
+    attempt,
+    deliveryCount: event.deliveryCount,
+    enqueuedTimeUtc: event.enqueuedTimeUtc,
+    inPlaceRetry,
+  };
+  return next;
+}
+
 /** Whether any observer has `hook`: callers skip building an event nobody would read. */
 export function observes(observer: Required<WorkerObserver>, hook: keyof WorkerObserver): boolean {
   return observer[hook] !== noHook;

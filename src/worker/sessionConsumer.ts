@@ -32,7 +32,7 @@ import { dispatch } from "./dispatch.js";
 import { DrainTimeoutError } from "./errors.js";
 import type { LockRenewal } from "./lockRenewal.js";
 import { isLockLost, startLockRenewal } from "./lockRenewal.js";
-import type { WorkerObserver } from "./observer.js";
+import { eventWith, type WorkerObserver } from "./observer.js";
 import { decideSettlement } from "./policy.js";
 import { attemptOf, messageIdText } from "./properties.js";
 import { sessionAccess } from "./sessionState.js";
@@ -271,7 +271,7 @@ export class SessionConsumer implements ReceiveLoop {
     slot.busy = true;
     try {
       for (let attempt = first; ; attempt += 1) {
-        delivery.event = { ...delivery.event, attempt, inPlaceRetry: attempt > first };
+        delivery.event = eventWith(delivery.event, attempt, attempt > first);
         delivery.trace?.end();
         delivery.trace = target.tracing?.start(message, delivery.event);
         // Each attempt claims the key (an in-place retry released it) and may resume a checkpoint.
@@ -304,10 +304,11 @@ export class SessionConsumer implements ReceiveLoop {
           job: job.context,
           ...(delivery.trace ? { trace: delivery.trace } : {}),
         });
+        // Extra fields before the spread: see eventWith (./observer.ts).
         observer.handlerFinished({
-          ...delivery.event,
           outcome: outcome.kind,
           durationMs: Date.now() - handlerStartedAt,
+          ...delivery.event,
         });
         if (session.renewal.lost.aborted) {
           // The broker has released the session; it redelivers this message to whoever takes it next.
@@ -336,7 +337,7 @@ export class SessionConsumer implements ReceiveLoop {
 
         delivery.trace?.retryInPlace(settlement);
         delivery.trace?.end();
-        observer.settled({ ...delivery.event, settlement, durationMs: Date.now() - delivery.startedAt });
+        observer.settled({ settlement, durationMs: Date.now() - delivery.startedAt, ...delivery.event });
         this.enter(slot, "backoff");
         const waited = await this.pause(settlement.delayMs, session.renewal.lost);
         if (!waited) {

@@ -97,13 +97,14 @@ export async function settle(deps: SettleDeps, delivery: Delivery, decision: Set
     }
     settling?.end(settlement);
     if (observes(observer, "settled"))
-      observer.settled({ ...event, settlement, durationMs: Date.now() - delivery.startedAt });
+      // Extra fields before the spread: see eventWith (src/worker/observer.ts).
+      observer.settled({ settlement, durationMs: Date.now() - delivery.startedAt, ...event });
   } catch (error) {
     settling?.end(settlement, error);
     log[isLockLost(error) ? "warn" : "error"](
       { err: error, messageId: event.messageId, settlement: settlement.kind },
       "settlement failed; the lock will expire and the broker redelivers",
     );
-    observer.settleFailed({ ...event, error });
+    observer.settleFailed({ error, ...event });
   }
 }

@@ -42,11 +42,11 @@ export async function deferByCopy(deps: SettleDeps, delivery: Delivery, delayMs:
   try {
     await deps.receiver.completeMessage(message);
     settling?.end(settlement);
-    deps.observer.settled({ ...event, settlement, durationMs: Date.now() - delivery.startedAt });
+    deps.observer.settled({ settlement, durationMs: Date.now() - delivery.startedAt, ...event });
   } catch (error) {
     settling?.end(settlement, error);
     deps.log.warn({ err: error, messageId: event.messageId }, "completing a deferred message failed");
-    deps.observer.settleFailed({ ...event, error });
+    deps.observer.settleFailed({ error, ...event });
   }
 }
 

@@ -202,7 +202,7 @@ export class SubscriptionJobs {
       if (store) {
         const claim = await store.claim(key, holder, settings.leaseMs);
         if (claim.kind === "done") {
-          observer.jobSkipped({ ...delivery.event, jobId: id, why: "done" });
+          observer.jobSkipped({ jobId: id, why: "done", ...delivery.event });
           early = { kind: "skip", why: "done", settlement: { kind: "complete" } };
         } else if (claim.kind === "cancelled") {
           early = this.cancelledBeforeStart(delivery.event, id, claim.cancellation);
@@ -260,14 +260,14 @@ export class SubscriptionJobs {
       event,
       events: this.events,
       log: this.log,
-      onAbort: (reason: JobAbortError) => observer.jobAborted({ ...event, jobId: key.id, code: reason.code }),
+      onAbort: (reason: JobAbortError) => observer.jobAborted({ jobId: key.id, code: reason.code, ...event }),
       onEnd: () => this.runtime.leave(key.id, entry, job),
     });
     return job;
   }
 
   private cancelledBeforeStart(event: DeliveryEvent, id: string, cancellation: Cancellation): Admission {
-    this.runtime.config.observer.jobSkipped({ ...event, jobId: id, why: "cancelled" });
+    this.runtime.config.observer.jobSkipped({ jobId: id, why: "cancelled", ...event });
     const handler = `${this.binding.key}/${event.subject ?? ""}`;
     const description = describe(handler, event.attempt, {
       class: "CancelledError",
