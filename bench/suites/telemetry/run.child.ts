@@ -6,6 +6,7 @@
  * argv[2]: JSON `RunRequest`. Loads the worker (compiled, or from source), drains the pre-filled
  * subscription in the given mode, reports a `RunResult` over IPC and exits.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { ExportResult } from "@opentelemetry/core";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { pino } from "pino";
@@ -48,13 +49,22 @@ async function drain(
   const topology = topologyFor(topic);
   let telemetry: Telemetry | undefined;
   const exporter = new DiscardExporter();
-  if (mode !== "off") {
-    telemetry = await startTelemetry(
-      mode === "all"
-        ? { OTEL_TRACES_SAMPLER: "always_on" }
-        : { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" },
-      { spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192 })] },
-    );
+  const sampler: Partial<Record<Mode, Record<string, string>>> = {
+    all: { OTEL_TRACES_SAMPLER: "always_on" },
+    ratio10: { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" },
+    unsampled: { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0" },
+  };
+  const env = sampler[mode];
+  if (env) {
+    telemetry = await startTelemetry(env, {
+      spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192 })],
+    });
+  }
+  if (mode === "asyncContext") {
+    // What the SDK's context manager does to the process, without the SDK: its first
+    // `context.with` (AsyncLocalStorage.run) enables async hooks, which on Node 20 then run for
+    // every promise and callback of the process, for good.
+    new AsyncLocalStorage<number>().run(1, () => undefined);
   }
   const completion = new Completion(messages, skip);
   const worker = await startWorker({
@@ -66,14 +76,16 @@ async function drain(
     }),
     registry: defineHandlers(topology, { bench: { work: { Noop: () => Promise.resolve() } } }),
     logger: pino({ level: "silent" }),
-    ...(mode === "off"
-      ? {}
-      : {
+    ...(env
+      ? {
           telemetry: {
             tracing: createWorkerTracing({ parentFromMessage: false }),
             metrics: createWorkerMetrics({ processMetrics: true }),
           },
-        }),
+        }
+      : mode === "metrics"
+        ? { telemetry: { metrics: createWorkerMetrics({ processMetrics: true }) } }
+        : {}),
     observers: [{ settled: () => completion.tick() }],
   });
   try {

@@ -3,7 +3,15 @@ import { noopTopology } from "../../lib/noopTopic.js";
 import type { WorkerModules } from "../../lib/compiled.js";
 
 export const CONCURRENCY = 16;
-export type Mode = "off" | "all" | "ratio10";
+/**
+ * The two the issue sets targets for (`all`, `ratio10`, against `off`), and three that split their
+ * cost into parts: `metrics` (the Prometheus observer alone), `asyncContext` (Node's async hooks
+ * enabled, as OpenTelemetry's AsyncLocalStorage context manager enables them, and nothing else),
+ * `unsampled` (tracing + metrics with a sampler that records nothing).
+ */
+export type Mode = "off" | "all" | "ratio10" | "metrics" | "asyncContext" | "unsampled";
+
+export const MODES: readonly Mode[] = ["off", "all", "ratio10", "metrics", "asyncContext", "unsampled"];
 
 export const topologyFor = (name: string) => noopTopology(name, CONCURRENCY);
 
