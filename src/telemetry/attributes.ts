@@ -47,6 +47,8 @@ export const ATTR = {
   lock: "sbworker.lock",
   ledgerWhy: "sbworker.ledger.why",
   linkMode: "sbworker.trace.link_mode",
+  settleDurationMs: "sbworker.settle.duration_ms",
+  exceptionMessage: "exception.message",
 } as const;
 
 /** `messaging.operation.type` values. */
@@ -82,6 +84,10 @@ export const EVENT = {
   lockLost: "sbworker.lock_lost",
   jobAborted: "sbworker.job_aborted",
   heartbeat: "sbworker.heartbeat",
+  /** A settlement the broker accepted (`SBW_TRACE_SETTLEMENT=event`, the default). */
+  settled: "sbworker.settled",
+  /** A settlement the broker refused or never answered; the lock is left to expire. */
+  settleFailed: "sbworker.settle_failed",
 } as const;
 
 /** Span names: `{operation} {destination}` as the conventions ask. */

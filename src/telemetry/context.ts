@@ -91,6 +91,20 @@ export function extractSpanContext(properties: Readonly<Properties> | undefined)
 const ZERO_TRACE_ID = "0".repeat(32);
 const ZERO_SPAN_ID = "0".repeat(16);
 
+/** 1 at the character codes of lowercase hex digits, 0 elsewhere (indexes up to "f"). */
+const LOWER_HEX = new Uint8Array(103);
+for (const c of "0123456789abcdef") LOWER_HEX[c.charCodeAt(0)] = 1;
+
+/** True when `value[from, to)` is lowercase hex: a table lookup per character, no branches. */
+function isLowerHex(value: string, from: number, to: number): boolean {
+  let ok = 1;
+  for (let i = from; i < to; i += 1) {
+    const c = value.charCodeAt(i);
+    ok &= c < 103 ? LOWER_HEX[c]! : 0;
+  }
+  return ok === 1;
+}
+
 /**
  * The usual form, `00-<32 hex>-<16 hex>-<2 hex>` (what every publisher writes), checked by
  * character codes: the propagator's regular expression, and the validity check's two more, cost
@@ -100,12 +114,8 @@ function parseVersion00(value: string): SpanContext | undefined {
   if (value.length !== 55 || value.charCodeAt(0) !== 48 || value.charCodeAt(1) !== 48) return undefined;
   if (value.charCodeAt(2) !== 45 || value.charCodeAt(35) !== 45 || value.charCodeAt(52) !== 45)
     return undefined;
-  for (let i = 3; i < 55; i += 1) {
-    if (i === 35 || i === 52) continue;
-    const c = value.charCodeAt(i);
-    // Lowercase hex only, as the W3C grammar (and the OpenTelemetry propagator) require.
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return undefined;
-  }
+  // Lowercase hex only, as the W3C grammar (and the OpenTelemetry propagator) require.
+  if (!isLowerHex(value, 3, 35) || !isLowerHex(value, 36, 52) || !isLowerHex(value, 53, 55)) return undefined;
   const traceId = value.slice(3, 35);
   const spanId = value.slice(36, 52);
   if (traceId === ZERO_TRACE_ID || spanId === ZERO_SPAN_ID) return undefined;

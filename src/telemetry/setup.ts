@@ -14,6 +14,7 @@
  * | `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_MAX_*`| batch span processor                                         |
  * | `OTEL_SDK_DISABLED=true`, `OTEL_TRACES_EXPORTER=none` | off                                               |
  * | `SBW_TRACE_PARENT_FROM_MESSAGE=true`       | worker spans are children of the publisher's (./tracing.ts)  |
+ * | `SBW_TRACE_SETTLEMENT=event\|span`         | a settlement as an event (default) or a child span (./tracing.ts) |
  * | `OTEL_SEMCONV_STABILITY_OPT_IN=messaging/dup` | also emit the renamed attributes (./attributes.ts)        |
  *
  * With no endpoint tracing is off cleanly: the SDK is not even loaded, spans are non-recording.
@@ -28,6 +29,7 @@
  */
 import type { Sampler, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { dupRequested } from "./attributes.js";
+import type { SettlementRecording } from "./tracing.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -66,6 +68,7 @@ export interface TelemetrySettings {
     readonly exportTimeoutMillis?: number;
   };
   readonly parentFromMessage: boolean;
+  readonly settlement: SettlementRecording;
   readonly dup: boolean;
 }
 
@@ -157,6 +160,9 @@ export function telemetrySettings(env: Env): TelemetrySettings {
   const parentText = value(env, "SBW_TRACE_PARENT_FROM_MESSAGE");
   if (parentText !== undefined && parentText !== "true" && parentText !== "false")
     issues.push(`SBW_TRACE_PARENT_FROM_MESSAGE: expected true or false, got "${parentText}"`);
+  const settlementText = value(env, "SBW_TRACE_SETTLEMENT") ?? "event";
+  if (settlementText !== "event" && settlementText !== "span")
+    issues.push(`SBW_TRACE_SETTLEMENT: expected event or span, got "${settlementText}"`);
 
   if (issues.length > 0) throw new TelemetryConfigError(issues);
   return {
@@ -165,6 +171,7 @@ export function telemetrySettings(env: Env): TelemetrySettings {
     sampler: { name: samplerName ?? "parentbased_always_on", ratio },
     batch: Object.fromEntries(Object.entries(batch).filter(([, v]) => v !== undefined)),
     parentFromMessage: parentText === "true",
+    settlement: settlementText === "span" ? "span" : "event",
     dup: dupRequested(env),
   };
 }

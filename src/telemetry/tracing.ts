@@ -9,9 +9,12 @@
  *   to it, so request and job share one trace. It never inherits whatever context happens to be
  *   active in the receive callback (an SDK client that also sends would otherwise parent it to an
  *   unrelated span);
- * - settlement: a CLIENT child span per broker settlement (`complete`, `abandon`, `dead_letter`),
- *   with `messaging.servicebus.disposition_status`; retries, ledger hits, lock renewals and job
- *   aborts are events on the process span.
+ * - settlement: by default a `sbworker.settled` event on the process span (`sbworker.settle_failed`
+ *   when the broker call failed), with `messaging.servicebus.disposition_status` and how long the
+ *   broker took; with `SBW_TRACE_SETTLEMENT=span`, a CLIENT child span per broker settlement
+ *   (`complete`, `abandon`, `dead_letter`) instead. A child span costs a sampled message about as
+ *   much again as its process span (docs/telemetry.md, "Cost"). Retries, ledger hits, lock
+ *   renewals and job aborts are events on the process span.
  *
  * With no SDK registered the API hands out non-recording spans and all of this costs little. A
  * process span is started with its subscription's attributes (built once; samplers see them) and
@@ -111,9 +114,14 @@ export function startPublishSpan(
 
 // ---------------------------------------------------------------- worker
 
+/** How a settlement is recorded (`SBW_TRACE_SETTLEMENT`). */
+export type SettlementRecording = "event" | "span";
+
 export interface WorkerTracingOptions {
   /** Parent the process span to the publisher's span instead of linking it (`SBW_TRACE_PARENT_FROM_MESSAGE`). */
   readonly parentFromMessage: boolean;
+  /** An event on the process span (default), or a CLIENT child span per settlement. */
+  readonly settlement?: SettlementRecording;
   readonly dup?: boolean;
   readonly tracer?: Tracer;
 }
@@ -230,27 +238,54 @@ class SpanDeliveryTrace implements DeliveryTrace {
     return {
       end: (settlement, error) => {
         const disposition = dispositionOf(settlement);
-        const settle = this.spans.settle[disposition];
-        // One copy of the subscription's constant part; the rest is per message. The message id
-        // goes before the spread: on Node 20, properties added after a spread take V8's slow
-        // path (about 1 µs; docs/performance.md).
-        const attributes: Attributes = { [ATTR.messageId]: this.messageId, ...settle.attributes };
-        addSettlementAttributes(attributes, settlement);
-        const child = this.tracer.startSpan(
-          settle.name,
-          {
-            kind: SpanKind.CLIENT,
-            startTime: started,
-            attributes: this.dup ? withDup(attributes) : attributes,
-          },
-          this.context,
-        );
-        if (error !== undefined) recordError(child, error);
-        child.end();
+        if (this.spans.settleAsSpan) this.settleSpan(disposition, settlement, started, error);
+        else this.settleEvent(disposition, settlement, started, error);
         this.span.setAttribute(ATTR.dispositionStatus, disposition);
         if (settlement.kind === "retry") this.event(EVENT.retryScheduled, settlementAttributes(settlement));
       },
     };
+  }
+
+  private settleEvent(
+    disposition: Disposition,
+    settlement: Settlement,
+    started: number,
+    error: unknown,
+  ): void {
+    // Per-message fields before the spread of the constant part: on Node 20, properties added
+    // after a spread take V8's slow path (about 1 µs; docs/performance.md).
+    const attributes: Attributes = {
+      [ATTR.settleDurationMs]: Date.now() - started,
+      ...this.spans.settleEvent[disposition],
+    };
+    addSettlementAttributes(attributes, settlement);
+    if (error !== undefined) {
+      attributes[ATTR.errorType] = errorType(error);
+      attributes[ATTR.exceptionMessage] = error instanceof Error ? error.message : errorType(error);
+    }
+    this.span.addEvent(
+      error === undefined ? EVENT.settled : EVENT.settleFailed,
+      this.dup ? withDup(attributes) : attributes,
+    );
+  }
+
+  private settleSpan(
+    disposition: Disposition,
+    settlement: Settlement,
+    started: number,
+    error: unknown,
+  ): void {
+    const settle = this.spans.settle[disposition];
+    // One copy of the subscription's constant part; the rest is per message (fields first, as above).
+    const attributes: Attributes = { [ATTR.messageId]: this.messageId, ...settle.attributes };
+    addSettlementAttributes(attributes, settlement);
+    const child = this.tracer.startSpan(
+      settle.name,
+      { kind: SpanKind.CLIENT, startTime: started, attributes: this.dup ? withDup(attributes) : attributes },
+      this.context,
+    );
+    if (error !== undefined) recordError(child, error);
+    child.end();
   }
 
   retryInPlace(settlement: Extract<Settlement, { kind: "retry" }>): void {
@@ -292,8 +327,11 @@ const NO_SETTLE: SettleTrace = { end: () => {} };
 /** What does not change from one message of a subscription to the next, built once. */
 interface SubscriptionSpans {
   readonly name: string;
+  readonly settleAsSpan: boolean;
   /** Per disposition: the settlement span's name and constant attributes. */
   readonly settle: Readonly<Record<Disposition, { readonly name: string; readonly attributes: Attributes }>>;
+  /** Per disposition: the settlement event's constant attributes. */
+  readonly settleEvent: Readonly<Record<Disposition, Attributes>>;
   /**
    * Given at start, so samplers see them (the semantic conventions' sampling-relevant ones); the
    * per-message attributes are added only once the span is known to record.
@@ -318,6 +356,7 @@ export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracin
   const tracer = options.tracer ?? sbworkerTracer();
   const dup = options.dup ?? false;
   const linkMode = options.parentFromMessage ? "parent" : "link";
+  const settleAsSpan = options.settlement === "span";
   const spansOf = bySubscription((topic, subscription): SubscriptionSpans => {
     const atStart: Attributes = {
       ...topicAttributes(topic),
@@ -336,11 +375,23 @@ export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracin
         [ATTR.dispositionStatus]: disposition,
       },
     });
+    // The event is on the process span, which names the destination already.
+    const settleEventOf = (disposition: Disposition): Attributes => ({
+      [ATTR.operationType]: OPERATION_TYPE.settle,
+      [ATTR.operationName]: disposition,
+      [ATTR.dispositionStatus]: disposition,
+    });
+    const dispositions = Object.values(DISPOSITION);
     return {
       name: SPAN_NAME.process(topic, subscription),
-      settle: Object.fromEntries(Object.values(DISPOSITION).map((d) => [d, settleOf(d)])) as Record<
+      settleAsSpan,
+      settle: Object.fromEntries(dispositions.map((d) => [d, settleOf(d)])) as Record<
         Disposition,
         ReturnType<typeof settleOf>
+      >,
+      settleEvent: Object.fromEntries(dispositions.map((d) => [d, settleEventOf(d)])) as Record<
+        Disposition,
+        Attributes
       >,
       atStart: dup ? withDup(atStart) : atStart,
     };

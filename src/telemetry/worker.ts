@@ -9,6 +9,7 @@
  * | `SBW_QUEUE_METRICS`               | `false` | poll queue depth (needs Manage; set it on ONE Deployment) |
  * | `SBW_QUEUE_METRICS_INTERVAL_MS`   | `30000` | poll interval                                          |
  * | `SBW_TRACE_PARENT_FROM_MESSAGE`   | `false` | parent worker spans to the publisher's (./setup.ts)    |
+ * | `SBW_TRACE_SETTLEMENT`            | `event` | `span`: a child span per settlement (./tracing.ts)     |
  */
 import { ServiceBusAdministrationClient, type ServiceBusClient } from "@azure/service-bus";
 import type { Logger } from "pino";
@@ -63,7 +64,11 @@ export function createWorkerTelemetry(env: Env): WorkerTelemetry {
   const tracing = telemetrySettings(env);
   const settings = workerTelemetrySettings(env);
   return {
-    tracing: createWorkerTracing({ parentFromMessage: tracing.parentFromMessage, dup: tracing.dup }),
+    tracing: createWorkerTracing({
+      parentFromMessage: tracing.parentFromMessage,
+      settlement: tracing.settlement,
+      dup: tracing.dup,
+    }),
     metrics: settings.metrics ? createWorkerMetrics({ processMetrics: settings.processMetrics }) : undefined,
     settings,
   };

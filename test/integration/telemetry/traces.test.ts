@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SpanKind } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { ATTR } from "../../../src/telemetry/attributes.js";
+import { ATTR, EVENT } from "../../../src/telemetry/attributes.js";
 import { memoryTracing, type MemoryTracing } from "../../unit/telemetry/helpers.js";
 import { eventually } from "../worker/helpers.js";
 import { handlers, startStack, type Stack } from "./helpers.js";
@@ -20,10 +20,13 @@ describe("telemetry: one trace from the HTTP request to the worker (SDK against 
     await t.close();
   });
 
-  describe("parent mode (SBW_TRACE_PARENT_FROM_MESSAGE=true)", () => {
+  describe("parent mode (SBW_TRACE_PARENT_FROM_MESSAGE=true), settlement spans (SBW_TRACE_SETTLEMENT=span)", () => {
     beforeEach(async () => {
       t = await memoryTracing();
-      stack = await startStack(handlers(), { SBW_TRACE_PARENT_FROM_MESSAGE: "true" });
+      stack = await startStack(handlers(), {
+        SBW_TRACE_PARENT_FROM_MESSAGE: "true",
+        SBW_TRACE_SETTLEMENT: "span",
+      });
     });
 
     it("chains SERVER → PRODUCER → CONSUMER for a plain and a session subscription, across a retry", async () => {
@@ -92,7 +95,7 @@ describe("telemetry: one trace from the HTTP request to the worker (SDK against 
     });
   });
 
-  describe("link mode (the default)", () => {
+  describe("link mode and settlement events (the defaults)", () => {
     beforeEach(async () => {
       t = await memoryTracing();
       stack = await startStack(handlers());
@@ -112,7 +115,14 @@ describe("telemetry: one trace from the HTTP request to the worker (SDK against 
         assert.equal(process.parentSpanContext, undefined);
         assert.equal(process.links[0]?.context.spanId, producer.spanContext().spanId);
         assert.equal(process.links[0]?.context.traceId, producer.spanContext().traceId);
+        const settled = process.events.find((e) => e.name === EVENT.settled);
+        assert.equal(settled?.attributes?.[ATTR.dispositionStatus], "complete", name);
       }
+      assert.deepEqual(
+        spans.filter((x) => x.attributes[ATTR.operationType] === "settle"),
+        [],
+        "no settlement spans by default",
+      );
     });
   });
 });

@@ -71,6 +71,14 @@ describe("telemetry: trace context on application properties", () => {
       `00-${t}-${s}-0g`,
       `00_${t}-${s}-01`,
       `00-${t.slice(1)}-${s}-01`,
+      // Characters next to the hex ranges, and one whose low bits look like "0".
+      `00-${t.slice(0, 31)}/-${s}-01`,
+      `00-${t.slice(0, 31)}:-${s}-01`,
+      `00-${t}-${s.slice(0, 15)}\`-01`,
+      `00-${t}-${s.slice(0, 15)}g-01`,
+      `00-${t}-${s}-0\u0130`,
+      `00-\u0130${t.slice(1)}-${s}-01`,
+      `00-${t}-${s}-Ff`,
     ];
     for (const value of cases) {
       const theirs = trace.getSpanContext(

@@ -56,12 +56,15 @@ describe("telemetry: settings from OTEL_* variables", () => {
       OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
       OTEL_TRACES_SAMPLER_ARG: "0.1",
       SBW_TRACE_PARENT_FROM_MESSAGE: "true",
+      SBW_TRACE_SETTLEMENT: "span",
       OTEL_SEMCONV_STABILITY_OPT_IN: "http,messaging/dup",
       OTEL_SERVICE_NAME: "orders-api",
       OTEL_BSP_SCHEDULE_DELAY: "100",
     });
     assert.deepEqual(s.sampler, { name: "parentbased_traceidratio", ratio: 0.1 });
     assert.equal(s.parentFromMessage, true);
+    assert.equal(s.settlement, "span");
+    assert.equal(telemetrySettings({}).settlement, "event");
     assert.equal(s.dup, true);
     assert.equal(s.serviceName, "orders-api");
     assert.deepEqual(s.batch, { scheduledDelayMillis: 100 });
@@ -76,6 +79,7 @@ describe("telemetry: settings from OTEL_* variables", () => {
         OTEL_TRACES_SAMPLER: "sometimes",
         OTEL_TRACES_SAMPLER_ARG: "2",
         SBW_TRACE_PARENT_FROM_MESSAGE: "yes",
+        SBW_TRACE_SETTLEMENT: "both",
         OTEL_BSP_SCHEDULE_DELAY: "-1",
       });
     } catch (e) {
@@ -83,7 +87,8 @@ describe("telemetry: settings from OTEL_* variables", () => {
     }
     assert.ok(isTelemetryConfigError(error));
     assert.ok(error instanceof TelemetryConfigError);
-    assert.equal(error.issues.length, 6, error.issues.join("\n"));
+    assert.equal(error.issues.length, 7, error.issues.join("\n"));
+    assert.ok(error.issues.includes('SBW_TRACE_SETTLEMENT: expected event or span, got "both"'));
     assert.match(error.issues[1]!, /grpc is not bundled/);
   });
 

@@ -109,21 +109,59 @@ describe("telemetry: spans", () => {
     assert.equal(process.status.code, SpanStatusCode.ERROR);
     assert.deepEqual(
       process.events.map((e) => e.name),
-      [EVENT.lockRenewed, "exception", EVENT.retryScheduled],
+      [EVENT.lockRenewed, "exception", EVENT.settled, EVENT.retryScheduled],
     );
+    // By default the settlement is an event on the process span, not a span of its own.
+    const settled = process.events.find((e) => e.name === EVENT.settled)!;
+    assert.equal(settled.attributes?.[ATTR.operationType], "settle");
+    assert.equal(settled.attributes?.[ATTR.operationName], "complete");
+    assert.equal(settled.attributes?.[ATTR.dispositionStatus], "complete");
+    assert.equal(settled.attributes?.[ATTR.settlement], "retry");
+    assert.equal(settled.attributes?.[ATTR.retryDelayMs], 10);
+    assert.equal(typeof settled.attributes?.[ATTR.settleDurationMs], "number");
+    assert.deepEqual(await t.named("complete "), []);
+  });
+
+  it("records the settlement as a CLIENT child span with SBW_TRACE_SETTLEMENT=span", async () => {
+    const d = createWorkerTracing({ parentFromMessage: false, settlement: "span" }).start(
+      received({}),
+      event,
+    );
+    d.startSettle().end({ kind: "retry", delayMs: 10, nextAttempt: 2 });
+    d.end();
+    const process = (await t.named("process "))[0]!;
+    assert.deepEqual(
+      process.events.map((e) => e.name),
+      [EVENT.retryScheduled],
+    );
+    assert.equal(process.attributes[ATTR.dispositionStatus], "complete");
     const settle = (await t.named("complete "))[0]!;
+    assert.equal(settle.name, "complete orders/audit");
+    assert.equal(settle.kind, SpanKind.CLIENT);
     assert.equal(settle.parentSpanContext?.spanId, process.spanContext().spanId);
     assert.equal(settle.attributes[ATTR.operationType], "settle");
     assert.equal(settle.attributes[ATTR.settlement], "retry");
+    assert.equal(settle.attributes[ATTR.messageId], "m-1");
   });
 
-  it("records a failed settlement on the settlement span", async () => {
+  it("records a failed settlement as a settle_failed event, or as an error span in span mode", async () => {
+    const deadLetter = { kind: "deadLetter", reason: "NoHandler", description: "{}" } as const;
     const d = createWorkerTracing({ parentFromMessage: false }).start(received({}), event);
-    d.startSettle().end(
-      { kind: "deadLetter", reason: "NoHandler", description: "{}" },
-      new Error("link detached"),
-    );
+    d.startSettle().end(deadLetter, new Error("link detached"));
     d.end();
+    const failed = (await t.named("process "))[0]!.events.find((e) => e.name === EVENT.settleFailed);
+    assert.ok(failed);
+    assert.equal(failed.attributes?.[ATTR.dispositionStatus], "dead_letter");
+    assert.equal(failed.attributes?.[ATTR.deadLetterReason], "NoHandler");
+    assert.equal(failed.attributes?.[ATTR.errorType], "Error");
+    assert.equal(failed.attributes?.[ATTR.exceptionMessage], "link detached");
+
+    const s = createWorkerTracing({ parentFromMessage: false, settlement: "span" }).start(
+      received({}),
+      event,
+    );
+    s.startSettle().end(deadLetter, new Error("link detached"));
+    s.end();
     const settle = (await t.named("dead_letter "))[0]!;
     assert.equal(settle.status.code, SpanStatusCode.ERROR);
     assert.equal(settle.attributes[ATTR.deadLetterReason], "NoHandler");
