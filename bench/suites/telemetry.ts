@@ -62,10 +62,10 @@ async function runInChild(request: RunRequest): Promise<RunResult> {
   }
 }
 
-function repsOption(ctx: SuiteContext): number {
-  const text = ctx.options.get("reps");
-  const n = text === undefined ? 5 : Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error("--reps must be a positive integer");
+function numberOption(ctx: SuiteContext, name: string, fallback: number): number {
+  const text = ctx.options.get(name);
+  const n = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
   return n;
 }
 
@@ -73,9 +73,9 @@ const suite: Suite = {
   name: "telemetry",
   description: `no-op handler throughput, concurrency ${CONCURRENCY}: tracing + metrics on (all, 10 % sampled) vs off`,
   async run(ctx: SuiteContext): Promise<Result[]> {
-    const messages = ctx.quick ? 3_000 : 8_000;
-    const skip = ctx.quick ? 1_000 : 2_000;
-    const reps = ctx.quick ? 1 : repsOption(ctx);
+    const messages = ctx.quick ? 3_000 : numberOption(ctx, "messages", 8_000);
+    const skip = ctx.quick ? 1_000 : Math.min(2_000, Math.floor(messages / 4));
+    const reps = ctx.quick ? 1 : numberOption(ctx, "reps", 5);
     const modules = await loadWorkerModules(workerFromOption(ctx.options), ctx.log);
     // --quick: only the modes with targets.
     const order: Mode[] = ctx.quick ? ["off", "all", "ratio10"] : [...MODES];
