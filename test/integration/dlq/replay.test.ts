@@ -231,8 +231,12 @@ describe("dlq replay", function () {
     );
     const controller = new AbortController();
     const journal = f.path("replay.jsonl");
-    // Abort once three messages are done: the progress line for 3/10 is the cue.
-    const run = f.cli(["dlq", "replay", QUEUE, "--yes", "--journal", journal], { signal: controller.signal });
+    // Abort once three messages are done: the journal's third `completed` line is the cue. Paced
+    // at 10 a second, so the abort lands mid-run even on a loaded machine (unpaced, the replay
+    // could finish all ten before the journal poll saw the third).
+    const run = f.cli(["dlq", "replay", QUEUE, "--yes", "--rate", "10", "--journal", journal], {
+      signal: controller.signal,
+    });
     const watch = setInterval(() => {
       void readFile(journal, "utf8").then(
         (text) => {
