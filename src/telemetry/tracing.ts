@@ -1,8 +1,7 @@
 /**
- * The spans sbworker creates (the trace model is drawn in docs/telemetry.md):
+ * The worker's spans (the trace model is drawn in docs/telemetry.md; the publisher's PRODUCER
+ * span, whose context the message carries, is ./publishSpan.ts):
  *
- * - publisher: one PRODUCER span per `publish` (per topic group of a `publishBatch`), child of the
- *   caller's active span; its context is what the message carries (./context.ts);
  * - worker: one CONSUMER `process` span per handler attempt. By default it starts a trace of its
  *   own and LINKS to the publisher's context (a job can run hours after the request, and a
  *   request can fan out to many jobs); with `SBW_TRACE_PARENT_FROM_MESSAGE=true` it is PARENTED
@@ -38,81 +37,7 @@ import {
 } from "./attributes.js";
 import { bySubscription } from "./bySubscription.js";
 import { extractSpanContext } from "./context.js";
-
-export const TRACER_NAME = "sbworker";
-
-export function sbworkerTracer(): Tracer {
-  return trace.getTracer(TRACER_NAME);
-}
-
-/** Error class or code for `error.type`. */
-export function errorType(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === "string" && code.length > 0 ? code : error.name;
-  }
-  return typeof error;
-}
-
-/** Marks a span failed with the error recorded as an exception event. */
-export function recordError(span: Span, error: unknown): void {
-  if (!span.isRecording()) return;
-  span.setAttribute(ATTR.errorType, errorType(error));
-  if (error instanceof Error) span.recordException(error);
-  span.setStatus({
-    code: SpanStatusCode.ERROR,
-    message: error instanceof Error ? error.message : String(error),
-  });
-}
-
-// ---------------------------------------------------------------- publisher
-
-export interface PublishSpanInput {
-  readonly topic: string;
-  readonly messageCount: number;
-  /** Set for a single message. */
-  readonly messageId?: string;
-  readonly subject?: string;
-  readonly sessionId?: string;
-  readonly correlationId?: string;
-  readonly idempotencyKey?: string;
-  readonly scheduledAt?: Date;
-}
-
-export interface PublishTracingOptions {
-  readonly tracer?: Tracer;
-  /** Also emit the renamed attributes (`OTEL_SEMCONV_STABILITY_OPT_IN=messaging/dup`). */
-  readonly dup?: boolean;
-}
-
-/** Starts the PRODUCER span of one send (or schedule), as a child of `parent` (the active context). */
-export function startPublishSpan(
-  input: PublishSpanInput,
-  options: PublishTracingOptions = {},
-  parent: Context = context.active(),
-): { readonly span: Span; readonly context: Context } {
-  const operation = input.scheduledAt ? OPERATION.schedule : OPERATION.send;
-  const attributes: Attributes = {
-    ...topicAttributes(input.topic),
-    [ATTR.operationType]: OPERATION_TYPE.send,
-    [ATTR.operationName]: operation,
-    ...(input.messageCount > 1 ? { [ATTR.batchMessageCount]: input.messageCount } : {}),
-    ...(input.messageId !== undefined ? { [ATTR.messageId]: input.messageId } : {}),
-    ...(input.subject !== undefined ? { [ATTR.subject]: input.subject } : {}),
-    ...(input.sessionId !== undefined ? { [ATTR.sessionId]: input.sessionId } : {}),
-    ...(input.correlationId !== undefined ? { [ATTR.conversationId]: input.correlationId } : {}),
-    ...(input.idempotencyKey !== undefined ? { [ATTR.idempotencyKey]: input.idempotencyKey } : {}),
-    ...(input.scheduledAt ? { [ATTR.scheduledAt]: input.scheduledAt.toISOString() } : {}),
-  };
-  const span = (options.tracer ?? sbworkerTracer()).startSpan(
-    input.scheduledAt ? SPAN_NAME.schedule(input.topic) : SPAN_NAME.send(input.topic),
-    { kind: SpanKind.PRODUCER, attributes: options.dup ? withDup(attributes) : attributes },
-    parent,
-  );
-  return { span, context: trace.setSpan(parent, span) };
-}
-
-// ---------------------------------------------------------------- worker
+import { errorType, recordError, sbworkerTracer } from "./spans.js";
 
 /** How a settlement is recorded (`SBW_TRACE_SETTLEMENT`). */
 export type SettlementRecording = "event" | "span";

@@ -27,7 +27,7 @@ import {
 } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { isPublishError, type Published, type PublishOptions } from "../../publisher/index.js";
-import { sbworkerTracer } from "../../telemetry/tracing.js";
+import { sbworkerTracer } from "../../telemetry/spans.js";
 
 /** What the API needs of a publisher (any `Publisher` whose topology has `orders` and `reports`). */
 export interface ApiPublisher {
