@@ -18,6 +18,11 @@ export function errorType(error: unknown): string {
   return typeof error;
 }
 
+/** The error's message, for a span status or an `exception.message`. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Marks a span failed with the error recorded as an exception event. */
 export function recordError(span: Span, error: unknown): void {
   if (!span.isRecording()) return;
@@ -25,6 +30,6 @@ export function recordError(span: Span, error: unknown): void {
   if (error instanceof Error) span.recordException(error);
   span.setStatus({
     code: SpanStatusCode.ERROR,
-    message: error instanceof Error ? error.message : String(error),
+    message: errorMessage(error),
   });
 }

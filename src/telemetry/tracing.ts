@@ -37,7 +37,7 @@ import {
 } from "./attributes.js";
 import { bySubscription } from "./bySubscription.js";
 import { extractSpanContext } from "./context.js";
-import { errorType, recordError, sbworkerTracer } from "./spans.js";
+import { errorMessage, errorType, recordError, sbworkerTracer } from "./spans.js";
 
 /** How a settlement is recorded (`SBW_TRACE_SETTLEMENT`). */
 export type SettlementRecording = "event" | "span";
@@ -113,7 +113,7 @@ function outcomeError(outcome: Outcome): { type: string; error?: unknown; messag
       return {
         type: errorType(outcome.error),
         error: outcome.error,
-        message: outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
+        message: errorMessage(outcome.error),
       };
     case "invalidBody":
       return { type: "SchemaValidationFailed", message: outcome.detail };
@@ -186,7 +186,7 @@ class SpanDeliveryTrace implements DeliveryTrace {
     addSettlementAttributes(attributes, settlement);
     if (error !== undefined) {
       attributes[ATTR.errorType] = errorType(error);
-      attributes[ATTR.exceptionMessage] = error instanceof Error ? error.message : errorType(error);
+      attributes[ATTR.exceptionMessage] = errorMessage(error);
     }
     this.span.addEvent(
       error === undefined ? EVENT.settled : EVENT.settleFailed,
