@@ -137,6 +137,7 @@ class SpanDeliveryTrace implements DeliveryTrace {
     private readonly spans: SubscriptionSpans,
     private readonly messageId: string,
     private readonly dup: boolean,
+    private readonly settleAsSpan: boolean,
   ) {}
 
   run<T>(fn: () => T): T {
@@ -163,7 +164,7 @@ class SpanDeliveryTrace implements DeliveryTrace {
     return {
       end: (settlement, error) => {
         const disposition = dispositionOf(settlement);
-        if (this.spans.settleAsSpan) this.settleSpan(disposition, settlement, started, error);
+        if (this.settleAsSpan) this.settleSpan(disposition, settlement, started, error);
         else this.settleEvent(disposition, settlement, started, error);
         this.span.setAttribute(ATTR.dispositionStatus, disposition);
         if (settlement.kind === "retry") this.event(EVENT.retryScheduled, settlementAttributes(settlement));
@@ -252,7 +253,6 @@ const NO_SETTLE: SettleTrace = { end: () => {} };
 /** What does not change from one message of a subscription to the next, built once. */
 interface SubscriptionSpans {
   readonly name: string;
-  readonly settleAsSpan: boolean;
   /** Per disposition: the settlement span's name and constant attributes. */
   readonly settle: Readonly<Record<Disposition, { readonly name: string; readonly attributes: Attributes }>>;
   /** Per disposition: the settlement event's constant attributes. */
@@ -309,7 +309,6 @@ export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracin
     const dispositions = Object.values(DISPOSITION);
     return {
       name: SPAN_NAME.process(topic, subscription),
-      settleAsSpan,
       settle: Object.fromEntries(dispositions.map((d) => [d, settleOf(d)])) as Record<
         Disposition,
         ReturnType<typeof settleOf>
@@ -337,7 +336,15 @@ export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracin
       if (!span.isRecording()) return new UnsampledDeliveryTrace(span, trace.setSpan(parent, span));
       const perMessage = perMessageAttributes(message, event);
       span.setAttributes(dup ? withDup(perMessage) : perMessage);
-      return new SpanDeliveryTrace(span, trace.setSpan(parent, span), tracer, spans, event.messageId, dup);
+      return new SpanDeliveryTrace(
+        span,
+        trace.setSpan(parent, span),
+        tracer,
+        spans,
+        event.messageId,
+        dup,
+        settleAsSpan,
+      );
     },
   };
 }
