@@ -13,14 +13,13 @@
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { ServiceBusMessage } from "@azure/service-bus";
-import { pino } from "pino";
 import { defineHandlers } from "../../src/handlers/registry.js";
 import { toEmulatorConfig } from "../../src/topics/emulatorConfig.js";
 import { loadConfig } from "../../src/worker/config.js";
 import { deletePrefixForBench } from "./ledger/redis.js";
 import { startWorker } from "../../src/worker/worker.js";
 import { Child } from "../lib/child.js";
-import { noopTopology } from "../lib/noopTopic.js";
+import { noopTopology, noopWorkerOptions } from "../lib/noopTopic.js";
 import { Completion, fillEntity } from "../lib/measure.js";
 import { throughput } from "../lib/result.js";
 import type { Result } from "../lib/result.js";
@@ -49,16 +48,12 @@ async function drain(
   const topology = topologyFor(topic);
   const completion = new Completion(messages, skip);
   const worker = await startWorker({
-    config: loadConfig({
+    ...noopWorkerOptions({ loadConfig, defineHandlers }, topology, {
       SERVICEBUS_CONNECTION_STRING: connectionString,
-      SBW_HTTP_PORT: "off",
-      SBW_LOG_LEVEL: "silent",
       SBW_LEDGER: mode,
       REDIS_URL: redisUrl,
       SBW_LEDGER_PREFIX: prefix,
     }),
-    registry: defineHandlers(topology, { bench: { work: { Noop: () => Promise.resolve() } } }),
-    logger: pino({ level: "silent" }),
     observers: [{ settled: () => completion.tick() }],
   });
   try {

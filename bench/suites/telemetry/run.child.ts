@@ -9,9 +9,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { ExportResult } from "@opentelemetry/core";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
-import { pino } from "pino";
 import type { Telemetry } from "../../../src/telemetry/setup.js";
 import { loadWorkerModules, type WorkerModules } from "../../lib/compiled.js";
+import { noopWorkerOptions } from "../../lib/noopTopic.js";
 import { Completion } from "../../lib/measure.js";
 import { topologyFor, type Mode, type RunRequest, type RunResult } from "./shared.js";
 
@@ -68,14 +68,10 @@ async function drain(
   }
   const completion = new Completion(messages, skip);
   const worker = await startWorker({
-    config: loadConfig({
+    ...noopWorkerOptions({ loadConfig, defineHandlers }, topology, {
       SERVICEBUS_CONNECTION_STRING: connectionString,
-      SBW_HTTP_PORT: "off",
-      SBW_LOG_LEVEL: "silent",
       SBW_LEDGER: "off",
     }),
-    registry: defineHandlers(topology, { bench: { work: { Noop: () => Promise.resolve() } } }),
-    logger: pino({ level: "silent" }),
     ...(env
       ? {
           telemetry: {
