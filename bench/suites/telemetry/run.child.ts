@@ -7,13 +7,14 @@
  * subscription in the given mode, reports a `RunResult` over IPC and exits.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { constants, PerformanceObserver, type NodeGCPerformanceDetail } from "node:perf_hooks";
 import type { ExportResult } from "@opentelemetry/core";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { Telemetry } from "../../../src/telemetry/setup.js";
 import { loadWorkerModules, type WorkerModules } from "../../lib/compiled.js";
 import { noopWorkerOptions } from "../../lib/noopTopic.js";
 import { Completion } from "../../lib/measure.js";
-import { topologyFor, type Mode, type RunRequest, type RunResult } from "./shared.js";
+import { topologyFor, type GcTotals, type Mode, type RunRequest, type RunResult } from "./shared.js";
 
 /** Drops spans after the batch processor hands them over; counts them. */
 class DiscardExporter implements SpanExporter {
@@ -28,6 +29,33 @@ class DiscardExporter implements SpanExporter {
   shutdown(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/**
+ * Milliseconds of garbage collection during the timed part, by kind: what a mode's allocations
+ * (and how long they live) cost beyond its own code.
+ */
+function watchGc(completion: Completion, skip: number) {
+  const totals: GcTotals = { minorMs: 0, majorMs: 0, minor: 0, major: 0 };
+  const observer = new PerformanceObserver((list) => {
+    if (completion.count < skip) return;
+    for (const entry of list.getEntries()) {
+      // `detail` is typed only on the GC entries of newer @types/node.
+      const { kind } = (entry as unknown as { detail: NodeGCPerformanceDetail }).detail;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+        totals.minor += 1;
+        totals.minorMs += entry.duration;
+      } else if (
+        kind === constants.NODE_PERFORMANCE_GC_MAJOR ||
+        kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL
+      ) {
+        totals.major += 1;
+        totals.majorMs += entry.duration;
+      }
+    }
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return { totals, stop: () => observer.disconnect() };
 }
 
 async function drain(
@@ -67,6 +95,7 @@ async function drain(
     new AsyncLocalStorage<number>().run(1, () => undefined);
   }
   const completion = new Completion(messages, skip);
+  const gc = watchGc(completion, skip);
   const worker = await startWorker({
     ...noopWorkerOptions({ loadConfig, defineHandlers }, topology, {
       SERVICEBUS_CONNECTION_STRING: connectionString,
@@ -90,8 +119,16 @@ async function drain(
     await worker.close();
     await telemetry?.shutdown(); // flushes the batch processor: every sampled span is counted
   }
+  gc.stop();
   const { wall, cpu } = completion.rate();
-  return { rate: wall, cpuRate: cpu, exported: exporter.exported, linked: exporter.linked };
+  return {
+    rate: wall,
+    cpuRate: cpu,
+    kernelMicros: completion.kernelMicrosPerMessage(),
+    exported: exporter.exported,
+    linked: exporter.linked,
+    gc: gc.totals,
+  };
 }
 
 const request = JSON.parse(process.argv[2] ?? "{}") as RunRequest;

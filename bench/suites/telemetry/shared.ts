@@ -31,4 +31,17 @@ export interface RunResult {
   readonly exported: number;
   /** Exported spans with a link (the process spans, when the messages carry a valid traceparent). */
   readonly linked: number;
+  /** Kernel CPU per timed message (µs): mostly socket writes, which on loopback also wake the emulator. */
+  readonly kernelMicros: number;
+  /** Garbage collection in the timed part. */
+  readonly gc: GcTotals;
+}
+
+export interface GcTotals {
+  /** Scavenges of the young generation. */
+  minor: number;
+  minorMs: number;
+  /** Mark-compact of the whole heap, and its incremental marking steps. */
+  major: number;
+  majorMs: number;
 }
