@@ -24,7 +24,6 @@ import type {
   ServiceBusReceivedMessage,
   ServiceBusSessionReceiver,
 } from "@azure/service-bus";
-import { isServiceBusError } from "@azure/service-bus";
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DispatchTarget } from "./dispatch.js";
@@ -47,6 +46,14 @@ import type { Delivery } from "./settle.js";
 import { ArrivalEstimate, SessionIntake } from "./sessionIntake.js";
 import { IdleGate } from "./idleGate.js";
 import { probeSubscription } from "./reachability.js";
+import {
+  enterPhase,
+  isNoSessionAvailable,
+  MIN_ACCEPT_INTERVAL_MS,
+  newSlot,
+  type Slot,
+  wedgedSlot,
+} from "./sessionSlot.js";
 import { newDelivery, settle } from "./settle.js";
 
 export interface SessionConsumerOptions {
@@ -72,26 +79,6 @@ interface HeldSession {
   job: RunningJob | undefined;
 }
 
-interface Slot {
-  phase: "accepting" | "receiving" | "handling" | "backoff" | "stopped";
-  since: number;
-  failingSince: number | undefined;
-  /** A message of the held session is being handled (or waits in backoff). */
-  busy: boolean;
-  /** The slot's loop; settles when it stops. */
-  done?: Promise<void>;
-}
-
-/** An accept that found nothing: not an error, just try again. */
-function isNoSessionAvailable(error: unknown): boolean {
-  return (
-    isServiceBusError(error) && (error.code === "ServiceTimeout" || error.code === "SessionCannotBeLocked")
-  );
-}
-
-/** Keeps an emulator or broker that answers "no session" instantly from turning accept into a spin. */
-const MIN_ACCEPT_INTERVAL_MS = 200;
-
 export class SessionConsumer implements ReceiveLoop {
   readonly key: string;
   private readonly intake = new AbortController();
@@ -112,7 +99,7 @@ export class SessionConsumer implements ReceiveLoop {
     this.probing = this.probe();
     const n = this.options.target.binding.policy.maxConcurrentSessions;
     for (let i = 0; i < n; i += 1) {
-      const slot: Slot = { phase: "accepting", since: Date.now(), failingSince: undefined, busy: false };
+      const slot = newSlot();
       slot.done = this.slotLoop(slot);
       this.slots.push(slot);
     }
@@ -136,16 +123,11 @@ export class SessionConsumer implements ReceiveLoop {
     if (reachable) this.connected = true;
   }
 
-  private enter(slot: Slot, phase: Slot["phase"]): void {
-    slot.phase = phase;
-    slot.since = Date.now();
-  }
-
   private async slotLoop(slot: Slot): Promise<void> {
     const { client, target } = this.options;
     const { subscription } = target.binding;
     while (!this.intake.signal.aborted) {
-      this.enter(slot, "accepting");
+      enterPhase(slot, "accepting");
       let receiver: ServiceBusSessionReceiver;
       try {
         receiver = await client.acceptNextSession(target.topic.name, subscription, {
@@ -176,7 +158,7 @@ export class SessionConsumer implements ReceiveLoop {
       }
       await this.hold(slot, receiver);
     }
-    this.enter(slot, "stopped");
+    enterPhase(slot, "stopped");
   }
 
   /** Holds one session until it is idle, lost, or the drain begins; always closes its receiver. */
@@ -222,10 +204,10 @@ export class SessionConsumer implements ReceiveLoop {
           reason = "drain";
           break;
         }
-        this.enter(slot, "receiving");
+        enterPhase(slot, "receiving");
         const message = await intake.next();
         if (!message) break;
-        this.enter(slot, "handling");
+        enterPhase(slot, "handling");
         await this.handle(slot, session, message);
         if (session.renewal.lost.aborted) {
           reason = "lockLost";
@@ -283,9 +265,9 @@ export class SessionConsumer implements ReceiveLoop {
           retry: attempt > first,
           lost: session.renewal.lost,
           wait: async (ms) => {
-            this.enter(slot, "backoff");
+            enterPhase(slot, "backoff");
             const waited = await this.pause(ms, session.renewal.lost);
-            this.enter(slot, "handling");
+            enterPhase(slot, "handling");
             return waited;
           },
         });
@@ -338,7 +320,7 @@ export class SessionConsumer implements ReceiveLoop {
         delivery.trace?.retryInPlace(settlement);
         delivery.trace?.end();
         observer.settled({ settlement, durationMs: Date.now() - delivery.startedAt, ...delivery.event });
-        this.enter(slot, "backoff");
+        enterPhase(slot, "backoff");
         const waited = await this.pause(settlement.delayMs, session.renewal.lost);
         if (!waited) {
           // Drain began (or the lock went) during the backoff: give the message back now.
@@ -346,7 +328,7 @@ export class SessionConsumer implements ReceiveLoop {
           else delivery.settled = true;
           return;
         }
-        this.enter(slot, "handling");
+        enterPhase(slot, "handling");
       }
     } finally {
       delivery.trace?.end();
@@ -409,13 +391,8 @@ export class SessionConsumer implements ReceiveLoop {
 
   health(now: number): LoopHealth {
     const { livenessTimeoutMs, acceptTimeoutMs, target } = this.options;
-    const idle = target.binding.policy.sessionIdleTimeoutMs;
-    const stuck = this.slots.find(
-      (s) =>
-        (s.failingSince !== undefined && now - s.failingSince > livenessTimeoutMs) ||
-        (s.phase === "accepting" && now - s.since > acceptTimeoutMs + livenessTimeoutMs) ||
-        (s.phase === "receiving" && now - s.since > idle + livenessTimeoutMs),
-    );
+    const idleTimeoutMs = target.binding.policy.sessionIdleTimeoutMs;
+    const stuck = wedgedSlot(this.slots, { livenessTimeoutMs, acceptTimeoutMs, idleTimeoutMs }, now);
     return {
       key: this.key,
       connected: this.connected,

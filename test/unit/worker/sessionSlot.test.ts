@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { enterPhase, newSlot, type Slot, wedgedSlot } from "../../../src/worker/sessionSlot.js";
+
+describe("session slot liveness", () => {
+  const limits = { livenessTimeoutMs: 1_000, acceptTimeoutMs: 5_000, idleTimeoutMs: 250 };
+  const now = 100_000;
+  const slot = (phase: Slot["phase"], ageMs: number, failingForMs?: number): Slot => ({
+    ...newSlot(now - ageMs),
+    phase,
+    failingSince: failingForMs === undefined ? undefined : now - failingForMs,
+  });
+
+  const table: { name: string; slot: Slot; wedged: boolean }[] = [
+    { name: "accepting within its long-poll + liveness", slot: slot("accepting", 6_000), wedged: false },
+    { name: "accepting past its long-poll + liveness", slot: slot("accepting", 6_001), wedged: true },
+    { name: "receiving within idle + liveness", slot: slot("receiving", 1_250), wedged: false },
+    { name: "receiving past idle + liveness", slot: slot("receiving", 1_251), wedged: true },
+    { name: "handling for an hour (no bound)", slot: slot("handling", 3_600_000), wedged: false },
+    { name: "in backoff for an hour (no bound)", slot: slot("backoff", 3_600_000), wedged: false },
+    { name: "stopped", slot: slot("stopped", 3_600_000), wedged: false },
+    { name: "failing accepts for the liveness timeout", slot: slot("accepting", 10, 1_000), wedged: false },
+    { name: "failing accepts for longer", slot: slot("accepting", 10, 1_001), wedged: true },
+  ];
+  for (const row of table) {
+    it(`${row.name}: ${row.wedged ? "wedged" : "live"}`, () => {
+      assert.equal(wedgedSlot([newSlot(now), row.slot], limits, now), row.wedged ? row.slot : undefined);
+    });
+  }
+
+  it("entering a phase restarts its clock", () => {
+    const s = slot("accepting", 60_000);
+    enterPhase(s, "receiving", now);
+    assert.deepEqual([s.phase, s.since], ["receiving", now]);
+    assert.equal(wedgedSlot([s], limits, now), undefined);
+  });
+});
