@@ -10,16 +10,16 @@ import net from "node:net";
 import type { Socket } from "node:net";
 import type { Clock } from "../clock.js";
 import type { Entity } from "../broker/entity.js";
-import { BrokerError, Condition, isBrokerError } from "../broker/errors.js";
+import { BrokerError, Condition } from "../broker/errors.js";
 import type { Namespace, Resolved } from "../broker/namespace.js";
-import { Authorizer, hasRight, rightForOperation } from "../auth/authorizer.js";
-import type { Grant, Right } from "../auth/authorizer.js";
-import { audiencePath } from "./cbs.js";
+import { Authorizer } from "../auth/authorizer.js";
+import { attachState, checkAuthorized, stateOf } from "./connection-state.js";
 import { answerDrain, DeliveryLink, toAmqpError } from "./delivery-link.js";
-import { handleManagement } from "./management.js";
 import { acceptIncoming } from "./incoming.js";
+import { answerManagement, answerPutToken, type RequestDeps } from "./requests.js";
 import { message as amqp, rhea, types } from "./rhea.js";
-import type { AmqpMessage, RheaConnection, RheaContext, RheaLink } from "./rhea.js";
+import type { RheaConnection, RheaContext, RheaLink } from "./rhea.js";
+import { ackPromptly, answerForeignHeader } from "./socket.js";
 import { SessionAcceptor } from "./session-accept.js";
 import { sniffProtocol } from "../tls/listener.js";
 
@@ -35,15 +35,6 @@ export interface ServerOptions {
   readonly authorizer?: Authorizer | undefined;
   /** Connections to the AMQP port that speak HTTP instead (the administration API). */
   readonly onHttpSocket?: ((socket: Socket) => void) | undefined;
-}
-
-interface ConnectionState {
-  /** Reply links of CBS and `$management`, by link name and by target address. */
-  readonly replyLinks: Map<string, RheaLink>;
-  /** Receiver links by name, for `associated-link-name` in management requests. */
-  readonly deliveryLinks: Map<string, DeliveryLink>;
-  /** Entity paths (lower case) this connection holds a valid token for, with what it allows. */
-  readonly authorized: Map<string, Grant>;
 }
 
 type LinkRole =
@@ -64,6 +55,7 @@ export class AmqpServer {
   private readonly connections = new Set<RheaConnection>();
   private readonly sessions: SessionAcceptor;
   private readonly auth: Authorizer;
+  private readonly requests: RequestDeps;
 
   constructor(private readonly o: ServerOptions) {
     this.container.sasl_server_mechanisms.enable_anonymous();
@@ -71,6 +63,7 @@ export class AmqpServer {
     this.auth =
       o.authorizer ??
       new Authorizer({ mode: o.sasKeys ? "sas" : "any", sasKeys: o.sasKeys, clock: o.clock, localHosts: [] });
+    this.requests = { namespace: o.namespace, auth: this.auth, clock: o.clock };
     const onHttp = o.onHttpSocket;
     this.server = net.createServer((socket) =>
       onHttp ? sniffProtocol(socket, (s) => this.onSocket(s), onHttp) : this.onSocket(socket),
@@ -128,12 +121,7 @@ export class AmqpServer {
     this.sockets.add(socket);
     socket.on("close", () => this.sockets.delete(socket));
     socket.on("error", () => socket.destroy());
-    socket.once("data", (chunk: Buffer) => {
-      // AMQP 1.0 §2.2: answer a protocol header we do not speak with the one we do, then close.
-      if (!isAmqpHeader(chunk)) {
-        socket.end(SASL_HEADER);
-      }
-    });
+    answerForeignHeader(socket);
     const connection = this.container.create_connection({ id: undefined });
     // Deliveries stay in rhea's per-session buffer until settled; 2048 (rhea's default) is too
     // few when one long-held lock keeps the buffer's head busy. The buffer grows only as used.
@@ -150,11 +138,7 @@ export class AmqpServer {
     };
     connection.on("protocol_error", onInputError);
     connection.on("error", onInputError);
-    connection.sbw = {
-      replyLinks: new Map(),
-      deliveryLinks: new Map(),
-      authorized: new Map(),
-    } satisfies ConnectionState;
+    attachState(connection);
     connection.accept(socket);
     ackPromptly(socket, connection);
   }
@@ -245,13 +229,9 @@ export class AmqpServer {
     this.connections.add(connection);
   }
 
-  private state(connection: RheaConnection): ConnectionState {
-    return connection.sbw as ConnectionState;
-  }
-
   private dropConnection(connection: RheaConnection): void {
     if (!this.connections.delete(connection)) return;
-    const st = this.state(connection);
+    const st = stateOf(connection);
     for (const d of st.deliveryLinks.values()) d.entity.detach(d);
     st.deliveryLinks.clear();
     this.sessions.cancelFor(connection);
@@ -265,7 +245,7 @@ export class AmqpServer {
     const role = link?.sbwRole as LinkRole | undefined;
     if (role?.kind === "receive") {
       role.delivery.entity.detach(role.delivery);
-      this.state(link.connection).deliveryLinks.delete(link.name);
+      stateOf(link.connection).deliveryLinks.delete(link.name);
     }
     this.sessions.cancelLink(link);
   }
@@ -281,21 +261,6 @@ export class AmqpServer {
     if (asTarget) link.set_target(null);
     else link.local.attach.source = null;
     link.close(toAmqpError(error));
-  }
-
-  private checkAuthorized(connection: RheaConnection, address: string, right: Right): void {
-    if (!this.auth.enforcing) return;
-    const path = audiencePath(address);
-    const st = this.state(connection);
-    const now = this.o.clock.now();
-    for (const [a, grant] of st.authorized) {
-      const covers = a === "" || path === a || path.startsWith(`${a}/`);
-      if (covers && grant.expiresAt > now && hasRight(grant, right)) return;
-    }
-    throw new BrokerError(
-      Condition.unauthorized,
-      `Unauthorized access. '${right}' claim(s) are required to perform this operation on '${address}'.`,
-    );
   }
 
   /** A client sender attached: CBS requests, management requests or messages to an entity. */
@@ -317,7 +282,7 @@ export class AmqpServer {
             `Cannot send to '${address}': only queues and topics accept messages.`,
           );
         }
-        this.checkAuthorized(ctx.connection, address, "Send");
+        checkAuthorized(this.auth, this.o.clock, ctx.connection, address, "Send");
         link.local.attach.max_message_size = this.o.maxMessageSizeFor(address);
         link.sbwRole = { kind: "send", address } satisfies LinkRole;
       }
@@ -331,7 +296,7 @@ export class AmqpServer {
     const link = ctx.sender;
     const remote = link.remote.attach;
     const address: string = remote.source?.address ?? "";
-    const st = this.state(ctx.connection);
+    const st = stateOf(ctx.connection);
     link.set_target(remote.target ?? {});
     if (address === "$cbs" || /\/\$management$/i.test(address)) {
       link.set_source(remote.source ?? {});
@@ -349,7 +314,7 @@ export class AmqpServer {
           `Cannot receive from topic '${address}'; receive from a subscription.`,
         );
       entity = target.entity;
-      this.checkAuthorized(ctx.connection, address, "Listen");
+      checkAuthorized(this.auth, this.o.clock, ctx.connection, address, "Listen");
     } catch (error) {
       this.refuse(link, error, false);
       return;
@@ -402,7 +367,7 @@ export class AmqpServer {
   ): DeliveryLink {
     const delivery = new DeliveryLink(link, entity, sessionId, rnd);
     link.sbwRole = { kind: "receive", delivery } satisfies LinkRole;
-    this.state(link.connection).deliveryLinks.set(link.name, delivery);
+    stateOf(link.connection).deliveryLinks.set(link.name, delivery);
     entity.attach(delivery);
     return delivery;
   }
@@ -413,9 +378,9 @@ export class AmqpServer {
     if (role?.kind === "send") {
       acceptIncoming(this.o.namespace, role.address, ctx, this.o.maxMessageSizeFor(role.address));
     } else if (role?.kind === "cbs") {
-      this.onPutToken(ctx);
+      answerPutToken(this.requests, ctx);
     } else if (role?.kind === "management") {
-      this.onManagement(ctx, role.target);
+      answerManagement(this.requests, ctx, role.target);
     } else {
       ctx.delivery.reject({
         condition: Condition.notAllowed,
@@ -423,134 +388,6 @@ export class AmqpServer {
       });
     }
   }
-
-  private reply(
-    ctx: RheaContext,
-    request: AmqpMessage,
-    props: Record<string, unknown>,
-    body?: unknown,
-  ): void {
-    ctx.delivery.accept();
-    const replyTo = request.reply_to;
-    const link = replyTo === undefined ? undefined : this.state(ctx.connection).replyLinks.get(replyTo);
-    if (!link || !link.is_open()) return; // The requester went away; nothing to answer.
-    const response: AmqpMessage = { correlation_id: request.message_id, application_properties: props };
-    if (body !== undefined) response.body = body;
-    link.send(response);
-  }
-
-  private onPutToken(ctx: RheaContext): void {
-    const request = ctx.message as AmqpMessage;
-    const app = request.application_properties ?? {};
-    const audience = text(app.name);
-    const status = (code: number, description: string, condition?: string): Record<string, unknown> => ({
-      "status-code": types.wrap_int(code),
-      "status-description": description,
-      ...(condition ? { "error-condition": condition } : {}),
-    });
-    try {
-      if (app.operation !== "put-token")
-        throw new BrokerError(
-          Condition.notImplemented,
-          `Unsupported CBS operation '${String(app.operation)}'.`,
-        );
-      const path = audiencePath(audience);
-      if (path !== "") this.o.namespace.resolve(path);
-      const verdict = this.auth.cbs({ audience, type: text(app.type), token: text(request.body) });
-      if (!verdict.ok) {
-        this.reply(ctx, request, status(401, verdict.reason, Condition.unauthorized));
-        return;
-      }
-      this.state(ctx.connection).authorized.set(path, verdict.grant);
-      this.reply(ctx, request, status(202, "Accepted"));
-    } catch (error) {
-      const e = isBrokerError(error) ? error : new BrokerError(Condition.internal, String(error));
-      this.reply(ctx, request, status(e.statusCode, e.message, e.condition));
-    }
-  }
-
-  private onManagement(ctx: RheaContext, target: Resolved): void {
-    const request = ctx.message as AmqpMessage;
-    const app = request.application_properties ?? {};
-    const linkName = app["associated-link-name"];
-    const owner =
-      typeof linkName === "string"
-        ? this.state(ctx.connection).deliveryLinks.get(linkName)?.owner
-        : undefined;
-    try {
-      const body = request.body;
-      if (
-        body !== undefined &&
-        body !== null &&
-        (typeof body !== "object" || Array.isArray(body) || Buffer.isBuffer(body))
-      ) {
-        throw new BrokerError(Condition.argumentError, "The request body must be a map.");
-      }
-      const address: string = ctx.receiver.remote.attach.target?.address ?? "";
-      this.checkAuthorized(ctx.connection, address, rightForOperation(text(app.operation)));
-      const result = handleManagement(this.o.namespace, target, {
-        operation: text(app.operation),
-        body: (body ?? {}) as Record<string, unknown>,
-        owner,
-      });
-      this.reply(
-        ctx,
-        request,
-        {
-          statusCode: types.wrap_int(result.status),
-          statusDescription: result.status === 204 ? "No Content" : "OK",
-        },
-        result.body,
-      );
-    } catch (error) {
-      const e = isBrokerError(error)
-        ? error
-        : new BrokerError(Condition.internal, error instanceof Error ? error.message : String(error));
-      this.reply(ctx, request, {
-        statusCode: types.wrap_int(e.statusCode),
-        statusDescription: e.message,
-        errorCondition: e.condition,
-      });
-    }
-  }
-}
-
-/** An AMQP empty frame (a heartbeat): 8 bytes, channel 0, valid at any time after open. */
-const EMPTY_FRAME = Buffer.from([0, 0, 0, 8, 2, 0, 0, 0]);
-
-/**
- * The SDK's socket has Nagle on (rhea-promise attaches links without setting no-delay), so a small
- * frame it writes while its previous one is unacknowledged waits for our delayed ACK, about 40 ms:
- * the drain at the end of every empty `receiveMessages`, for one. When a read leaves us nothing to
- * answer, an empty frame (any bytes) carries the ACK at once. Our own side has no-delay on.
- */
-function ackPromptly(socket: Socket, connection: RheaConnection): void {
-  socket.setNoDelay(true);
-  let written = -1; // bytes written when the first unanswered read arrived; -1: no check pending
-  const check = (): void => {
-    if (socket.bytesWritten === written && socket.writable && connection.is_open()) socket.write(EMPTY_FRAME);
-    written = -1;
-  };
-  socket.on("data", () => {
-    // One check per turn of the event loop however many reads arrive (a large batch is several).
-    if (written !== -1) return;
-    written = socket.bytesWritten;
-    setImmediate(check);
-  });
-}
-
-const SASL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 3, 1, 0, 0]);
-
-function isAmqpHeader(chunk: Buffer): boolean {
-  if (chunk.length < 8)
-    return chunk.subarray(0, 4).toString("latin1") === "AMQP".slice(0, Math.min(4, chunk.length));
-  return (
-    chunk.subarray(0, 4).toString("latin1") === "AMQP" && (chunk[4] === 0 || chunk[4] === 3) && chunk[5] === 1
-  );
-}
-
-function text(v: unknown): string {
-  return typeof v === "string" ? v : "";
 }
 
 const TICKS_AT_EPOCH = 621_355_968_000_000_000n;
