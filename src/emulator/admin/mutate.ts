@@ -80,7 +80,7 @@ export function deleteTopic(ns: Namespace, name: string): void {
   const t = findTopic(ns, name);
   refuseIfForwardTarget(ns, t.spec.name);
   ns.topics.delete(t.spec.name.toLowerCase());
-  t.cancelTimer?.();
+  t.due.close();
   for (const s of t.subscriptions.values()) closeAll(s.entity);
 }
 

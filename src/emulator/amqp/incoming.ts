@@ -3,7 +3,8 @@
  * a batch (format 0x80013700: an envelope whose data sections each hold one encoded message).
  * The whole transfer is accepted or rejected; a batch never lands half-way.
  */
-import type { Incoming, Namespace } from "../broker/namespace.js";
+import type { Incoming } from "../broker/incoming.js";
+import type { Namespace } from "../broker/namespace.js";
 import { BrokerError, Condition } from "../broker/errors.js";
 import { toAmqpError } from "./delivery-link.js";
 import { batchParts, decodeHead } from "../broker/message.js";

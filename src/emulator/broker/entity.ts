@@ -10,11 +10,11 @@ import type { Clock } from "../clock.js";
 import type { ReceivableSettings } from "../topology.js";
 import { BrokerError, Condition, lockLost } from "./errors.js";
 import { newLockToken } from "../amqp/guid.js";
-import { MinHeap } from "./heap.js";
 import type { StoredMessage } from "./message.js";
 import { patchApplicationProperties } from "./message.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { SessionTable } from "./sessions.js";
+import { TimedHeap } from "./timed-heap.js";
 import type { SessionSlot } from "./sessions.js";
 
 export type EntityKind = "queue" | "subscription" | "deadletter" | "transfer-deadletter";
@@ -58,12 +58,8 @@ export class Entity {
   readonly waiters = new Set<() => void>();
   private rotate = 0;
   private nextOrder = 1;
-  private readonly expiries = new MinHeap<StoredMessage>((a, b) => a.expiresAt < b.expiresAt);
-  private cancelExpiryTimer: (() => void) | undefined;
-  private expiryTimerAt = Infinity;
-  private readonly scheduled = new MinHeap<StoredMessage>((a, b) => a.scheduledAt! < b.scheduledAt!);
-  private cancelScheduleTimer: (() => void) | undefined;
-  private scheduleTimerAt = Infinity;
+  private readonly expiries: TimedHeap<StoredMessage>;
+  private readonly scheduled: TimedHeap<StoredMessage>;
   /** The dead-letter sub-queue (absent on the sub-queues themselves). */
   deadLetterQueue: Entity | undefined;
   transferDeadLetterQueue: Entity | undefined;
@@ -79,6 +75,16 @@ export class Entity {
     private readonly ctx: EntityContext,
   ) {
     this.sessions = new SessionTable(ctx.clock, (slot) => this.onSessionLockExpired(slot));
+    this.expiries = new TimedHeap(
+      ctx.clock,
+      (m) => m.expiresAt,
+      () => this.expireDue(),
+    );
+    this.scheduled = new TimedHeap(
+      ctx.clock,
+      (m) => m.scheduledAt!,
+      () => this.activateDue(),
+    );
   }
 
   get requiresSession(): boolean {
@@ -100,8 +106,7 @@ export class Entity {
     this.messages.set(m.seq, m);
     if (m.sessionId !== undefined && this.requiresSession) this.sessions.added(m.sessionId);
     if (m.state === "scheduled") {
-      this.scheduled.push(m);
-      this.armScheduleTimer();
+      this.scheduled.add(m);
       return;
     }
     this.activate(m);
@@ -111,8 +116,7 @@ export class Entity {
     m.state = "active";
     m.order = this.nextOrder++;
     if (m.expiresAt !== Infinity && this.kind !== "deadletter") {
-      this.expiries.push(m);
-      this.armExpiryTimer();
+      this.expiries.add(m);
     }
     this.readyQueueFor(m).append(m);
     this.pump();
@@ -393,51 +397,24 @@ export class Entity {
     return out;
   }
 
-  private armScheduleTimer(): void {
-    const next = this.scheduled.peek();
-    if (next === undefined || next.scheduledAt! >= this.scheduleTimerAt) return;
-    this.cancelScheduleTimer?.();
-    this.scheduleTimerAt = next.scheduledAt!;
-    this.cancelScheduleTimer = this.ctx.clock.setTimer(next.scheduledAt!, () => {
-      this.scheduleTimerAt = Infinity;
-      this.activateDue();
-    });
-  }
-
   private activateDue(): void {
-    const now = this.now();
-    for (let m = this.scheduled.peek(); m !== undefined && m.scheduledAt! <= now; m = this.scheduled.peek()) {
-      this.scheduled.pop();
-      if (this.messages.get(m.seq) !== m || m.state !== "scheduled") continue;
+    this.scheduled.takeDue(this.now(), (m) => {
+      if (this.messages.get(m.seq) !== m || m.state !== "scheduled") return;
       m.enqueuedAt = m.scheduledAt!;
       if (m.ttlMs !== undefined) m.expiresAt = m.enqueuedAt + m.ttlMs;
       this.activate(m);
-    }
-    this.armScheduleTimer();
+    });
   }
 
   // ---- time to live ------------------------------------------------------------------------
-
-  private armExpiryTimer(): void {
-    const next = this.expiries.peek();
-    if (next === undefined || next.expiresAt >= this.expiryTimerAt) return;
-    this.cancelExpiryTimer?.();
-    this.expiryTimerAt = next.expiresAt;
-    this.cancelExpiryTimer = this.ctx.clock.setTimer(next.expiresAt, () => {
-      this.expiryTimerAt = Infinity;
-      this.expireDue();
-    });
-  }
 
   /** Expires every due message that is not locked (a locked one expires when its lock ends). */
   expireDue(): void {
     const now = this.now();
     this.activateDue();
-    for (let m = this.expiries.peek(); m !== undefined && m.expiresAt <= now; m = this.expiries.peek()) {
-      this.expiries.pop();
+    this.expiries.takeDue(now, (m) => {
       if (this.messages.get(m.seq) === m && m.lockToken === undefined && m.state === "active") this.expire(m);
-    }
-    this.armExpiryTimer();
+    });
   }
 
   private expire(m: StoredMessage): void {
@@ -540,8 +517,8 @@ export class Entity {
 
   close(): void {
     this.closed = true;
-    this.cancelExpiryTimer?.();
-    this.cancelScheduleTimer?.();
+    this.expiries.close();
+    this.scheduled.close();
     for (const m of this.locks.values()) m.cancelLockTimer?.();
     this.sessions.close();
   }

@@ -3,7 +3,6 @@
  * (size limit, session check, duplicate detection, scheduling, topic fan-out through rules,
  * auto-forwarding). Names resolve case-insensitively, as in Service Bus.
  */
-import { randomBytes } from "node:crypto";
 import type { Clock } from "../clock.js";
 import type { AmqpMessage } from "../amqp/rhea.js";
 import type { EntitySnapshot, EmulatorSnapshot } from "../api.js";
@@ -11,12 +10,23 @@ import type { QueueSpec, ReceivableSettings, SubscriptionSpec, TopicSpec, Topolo
 import { Entity } from "./entity.js";
 import type { EntityContext } from "./entity.js";
 import { BrokerError, Condition, entityNotFound } from "./errors.js";
-import { bareFromEncoded, decodeBare, encodeBare } from "./message.js";
+import { decodeBare } from "./message.js";
 import type { StoredMessage } from "./message.js";
 import { admit, compileRules } from "./rules.js";
 import type { CompiledRule } from "./rules.js";
 import { DuplicateWindow } from "./dedup.js";
-import { MinHeap } from "./heap.js";
+import {
+  bareOf,
+  decodeStored,
+  ensureMessageId,
+  headerOf,
+  MessageIds,
+  messageIdString,
+  minTtl,
+  scheduledTime,
+  type Incoming,
+} from "./incoming.js";
+import { TimedHeap } from "./timed-heap.js";
 import { SlabAllocator } from "./slab.js";
 
 const MAX_HOPS = 4;
@@ -47,8 +57,8 @@ export interface Topic {
   readonly dedup: DuplicateWindow;
   nextSeq: number;
   readonly scheduled: Map<number, PendingTopicMessage>;
-  readonly due: MinHeap<PendingTopicMessage>;
-  cancelTimer: (() => void) | undefined;
+  /** The scheduled messages by due time (entries cancelled from `scheduled` go stale). */
+  readonly due: TimedHeap<PendingTopicMessage>;
 }
 
 /** What an address names once the `sb://host:port/` prefix and `$management` are stripped. */
@@ -62,26 +72,6 @@ export type Resolved =
       readonly entity: Entity;
     }
   | { readonly kind: "deadletter"; readonly entity: Entity };
-
-/** An incoming message: decoded, and the encoded bytes when the client sent them in a batch. */
-export interface Incoming {
-  decoded: AmqpMessage;
-  readonly raw: Buffer | undefined;
-  /** The bare sections, encoded once and reused for every copy. */
-  bare?: Buffer | undefined;
-  /** The broker assigned the MessageId (the client sent none). */
-  stampedId?: boolean;
-  /** `decoded` holds the head only (no body); `raw` has the whole message. */
-  partial?: boolean;
-}
-
-function bareOf(m: Incoming, slabs: SlabAllocator): Buffer {
-  m.bare ??=
-    m.raw !== undefined
-      ? bareFromEncoded(m.raw, m.decoded, m.stampedId === true, slabs)
-      : encodeBare(m.decoded, slabs);
-  return m.bare;
-}
 
 export class Namespace {
   readonly queues = new Map<string, Queue>();
@@ -136,8 +126,11 @@ export class Namespace {
       dedup: new DuplicateWindow(),
       nextSeq: 1,
       scheduled: new Map(),
-      due: new MinHeap((a, b) => a.at < b.at),
-      cancelTimer: undefined,
+      due: new TimedHeap(
+        this.clock,
+        (p) => p.at,
+        () => this.fanOutDue(topic),
+      ),
     };
     this.topics.set(key, topic);
     for (const s of spec.subscriptions) this.createSubscription(topic, s);
@@ -365,23 +358,15 @@ export class Namespace {
 
   private scheduleAtTopic(topic: Topic, p: PendingTopicMessage): void {
     topic.scheduled.set(p.seq, p);
-    topic.due.push(p);
-    this.armTopicTimer(topic);
+    topic.due.add(p);
   }
 
-  private armTopicTimer(topic: Topic): void {
-    topic.cancelTimer?.();
-    const next = topic.due.peek();
-    if (next === undefined) return;
-    topic.cancelTimer = this.clock.setTimer(next.at, () => {
-      const now = this.clock.now();
-      for (let p = topic.due.peek(); p !== undefined && p.at <= now; p = topic.due.peek()) {
-        topic.due.pop();
-        if (topic.scheduled.get(p.seq) !== p) continue;
-        topic.scheduled.delete(p.seq);
-        this.fanOut(topic, { decoded: p.decoded, raw: p.raw }, p.seq, p.at, 0);
-      }
-      this.armTopicTimer(topic);
+  /** Scheduled topic messages that fell due go through the rules now, as if just sent. */
+  private fanOutDue(topic: Topic): void {
+    topic.due.takeDue(this.clock.now(), (p) => {
+      if (topic.scheduled.get(p.seq) !== p) return;
+      topic.scheduled.delete(p.seq);
+      this.fanOut(topic, { decoded: p.decoded, raw: p.raw }, p.seq, p.at, 0);
     });
   }
 
@@ -434,75 +419,8 @@ export class Namespace {
     const all = (e: Entity): Entity[] => [e, e.deadLetterQueue!, e.transferDeadLetterQueue!];
     for (const q of this.queues.values()) all(q.entity).forEach((e) => e.close());
     for (const t of this.topics.values()) {
-      t.cancelTimer?.();
+      t.due.close();
       for (const s of t.subscriptions.values()) all(s.entity).forEach((e) => e.close());
     }
   }
-}
-
-/** The client's header fields (rhea flattens them onto the message); delivery count is ours. */
-function headerOf(d: AmqpMessage): StoredMessage["header"] {
-  if (
-    d.durable === undefined &&
-    d.priority === undefined &&
-    d.ttl === undefined &&
-    d.first_acquirer === undefined
-  ) {
-    return undefined;
-  }
-  const h: NonNullable<StoredMessage["header"]> = {};
-  if (d.durable !== undefined) h.durable = d.durable;
-  if (d.priority !== undefined) h.priority = d.priority;
-  if (d.ttl !== undefined) h.ttl = d.ttl;
-  if (d.first_acquirer !== undefined) h.first_acquirer = d.first_acquirer;
-  return h;
-}
-
-function scheduledTime(d: AmqpMessage): number | undefined {
-  const v = d.message_annotations?.["x-opt-scheduled-enqueue-time"];
-  if (v instanceof Date) return v.getTime();
-  return typeof v === "number" ? v : undefined;
-}
-
-function minTtl(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Math.min(a, b);
-}
-
-/** The JS SDK sends no message-id on plain sends; the service stamps one, so do we. */
-/** MessageIds the broker assigns: 32 hex characters, a random prefix and a counter (no crypto per message). */
-class MessageIds {
-  private readonly prefix = randomBytes(8).toString("hex");
-  private counter = 0;
-  next(): string {
-    this.counter += 1;
-    return this.prefix + this.counter.toString(16).padStart(16, "0");
-  }
-}
-
-function ensureMessageId(m: Incoming, ids: MessageIds): string {
-  if (m.decoded.message_id === undefined || m.decoded.message_id === null) {
-    m.decoded.message_id = ids.next();
-    m.stampedId = true; // The stored bytes must carry the new id (see bareOf).
-    m.bare = undefined;
-  }
-  return messageIdString(m.decoded.message_id);
-}
-
-export function messageIdString(id: unknown): string {
-  if (Buffer.isBuffer(id) && id.length === 16) {
-    const h = id.toString("hex");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
-  return String(id);
-}
-
-function decodeStored(m: StoredMessage): AmqpMessage {
-  const d = decodeBare(m.rest);
-  Object.assign(d, m.header ?? {});
-  if (m.annotations) d.message_annotations = { ...m.annotations };
-  if (m.deadLetterSource !== undefined)
-    d.message_annotations = { ...d.message_annotations, "x-opt-deadletter-source": m.deadLetterSource };
-  return d;
 }
