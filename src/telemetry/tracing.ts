@@ -127,12 +127,19 @@ function outcomeError(outcome: Outcome): { type: string; error?: unknown; messag
   }
 }
 
+/**
+ * One class for sampled and unsampled attempts alike, told apart by `recording`, so the
+ * consumers' call sites see one class whatever the sampler decides (with a 10 % sampler, two
+ * classes made them polymorphic on every message).
+ */
 class SpanDeliveryTrace implements DeliveryTrace {
   private ended = false;
 
   constructor(
     readonly span: Span,
     readonly context: Context,
+    /** The span records: attributes, events and settlement are added (else only the context is used). */
+    private readonly recording: boolean,
     private readonly tracer: Tracer,
     private readonly spans: SubscriptionSpans,
     private readonly messageId: string,
@@ -145,11 +152,11 @@ class SpanDeliveryTrace implements DeliveryTrace {
   }
 
   event(name: string, attributes?: Attributes): void {
-    if (this.span.isRecording()) this.span.addEvent(name, attributes);
+    if (this.recording) this.span.addEvent(name, attributes);
   }
 
   handled(outcome: Outcome): void {
-    if (!this.span.isRecording()) return;
+    if (!this.recording) return;
     this.span.setAttribute(ATTR.outcome, outcome.kind);
     const failure = outcomeError(outcome);
     if (!failure) return;
@@ -159,7 +166,7 @@ class SpanDeliveryTrace implements DeliveryTrace {
   }
 
   startSettle(): SettleTrace {
-    if (!this.span.isRecording()) return NO_SETTLE;
+    if (!this.recording) return NO_SETTLE;
     const started = Date.now();
     return {
       end: (settlement, error) => {
@@ -215,35 +222,14 @@ class SpanDeliveryTrace implements DeliveryTrace {
   }
 
   retryInPlace(settlement: Extract<Settlement, { kind: "retry" }>): void {
-    this.event(EVENT.retryInPlace, settlementAttributes(settlement));
-    if (this.span.isRecording()) this.span.setAttribute(ATTR.settlement, settlement.kind);
+    if (!this.recording) return;
+    this.span.addEvent(EVENT.retryInPlace, settlementAttributes(settlement));
+    this.span.setAttribute(ATTR.settlement, settlement.kind);
   }
 
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    this.span.end();
-  }
-}
-
-/** An unsampled attempt: the handler still runs in its context (publishes carry "not sampled"). */
-class UnsampledDeliveryTrace implements DeliveryTrace {
-  constructor(
-    readonly span: Span,
-    readonly context: Context,
-  ) {}
-
-  run<T>(fn: () => T): T {
-    return context.with(this.context, fn);
-  }
-
-  event(): void {}
-  handled(): void {}
-  startSettle(): SettleTrace {
-    return NO_SETTLE;
-  }
-  retryInPlace(): void {}
-  end(): void {
     this.span.end();
   }
 }
@@ -335,13 +321,17 @@ export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracin
         { kind: SpanKind.CONSUMER, attributes: spans.atStart, links },
         parent,
       );
-      // Unsampled: no attributes to build, no settlement spans; only the context to run in.
-      if (!span.isRecording()) return new UnsampledDeliveryTrace(span, trace.setSpan(parent, span));
-      const perMessage = perMessageAttributes(message, event);
-      span.setAttributes(dup ? withDup(perMessage) : perMessage);
+      // Unsampled: no attributes to build, no events, no settlement spans; only the context to
+      // run in (publishes from the handler carry "not sampled").
+      const recording = span.isRecording();
+      if (recording) {
+        const perMessage = perMessageAttributes(message, event);
+        span.setAttributes(dup ? withDup(perMessage) : perMessage);
+      }
       return new SpanDeliveryTrace(
         span,
         trace.setSpan(parent, span),
+        recording,
         tracer,
         spans,
         event.messageId,

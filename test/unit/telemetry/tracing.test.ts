@@ -177,3 +177,45 @@ describe("telemetry: spans", () => {
     assert.equal(dup[ATTR.messagingSystem], "servicebus");
   });
 });
+
+describe("telemetry: unsampled attempts", () => {
+  let t: MemoryTracing | undefined;
+  afterEach(() => t?.close());
+
+  it("runs the handler in a valid, not-sampled context and records nothing", async () => {
+    t = await memoryTracing({ OTEL_TRACES_SAMPLER: "always_off" });
+    const d = createWorkerTracing({ parentFromMessage: false }).start(received({}), event);
+    const active = d.run(() => trace.getSpan(context.active())?.spanContext());
+    assert.ok(active && trace.isSpanContextValid(active));
+    assert.equal(active.traceFlags & 1, 0);
+    d.event(EVENT.ledgerHeld);
+    d.handled({ kind: "failed", error: new Error("boom") });
+    d.retryInPlace({ kind: "retry", delayMs: 1, nextAttempt: 2 });
+    d.startSettle().end({ kind: "complete" });
+    d.end();
+    d.end();
+    assert.deepEqual(await t.spans(), []);
+  });
+
+  it("records attributes and settlements only on the attempts a ratio sampler keeps", async () => {
+    t = await memoryTracing({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.5" });
+    const tracing = createWorkerTracing({ parentFromMessage: false });
+    const attempts = Array.from({ length: 40 }, (_, i) => {
+      const d = tracing.start(received({}), { ...event, messageId: `m-${i}` });
+      d.handled({ kind: "success" });
+      d.startSettle().end({ kind: "complete" });
+      d.end();
+      return d.span.spanContext();
+    });
+    const sampled = attempts.filter((c) => (c.traceFlags & 1) === 1).map((c) => c.spanId);
+    const exported = await t.named("process ");
+    // 40 fair coin flips: all heads or all tails has a chance of 2 in 2^40.
+    assert.ok(sampled.length > 0 && sampled.length < 40);
+    assert.deepEqual(exported.map((s) => s.spanContext().spanId).sort(), [...sampled].sort());
+    for (const span of exported) {
+      assert.match(String(span.attributes[ATTR.messageId]), /^m-\d+$/);
+      assert.equal(span.attributes[ATTR.outcome], "success");
+      assert.ok(span.events.some((e) => e.name === EVENT.settled));
+    }
+  });
+});
