@@ -76,11 +76,9 @@ function apiPort(io: CliIo, byDefault: boolean): number | undefined {
 
 const DEFAULT_PORT = 5672;
 
-/** The emulator rewords EADDRINUSE (without keeping `code`), so the message is checked too. */
+/** The emulator rewords EADDRINUSE for each of its listeners and keeps the code. */
 function isAddressInUse(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return code === "EADDRINUSE" || (typeof message === "string" && message.includes("already in use"));
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "EADDRINUSE";
 }
 
 export const startCommand: CliCommand = {

@@ -6,6 +6,7 @@
 import http from "node:http";
 import type net from "node:net";
 import type { AdminApi } from "./router.js";
+import { listenOn } from "../listen.js";
 
 export class AdminHttpServer {
   private readonly server: http.Server;
@@ -21,24 +22,10 @@ export class AdminHttpServer {
     this.server.emit("connection", socket);
   }
 
-  listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException): void => {
-        reject(
-          error.code === "EADDRINUSE"
-            ? new Error(
-                `HTTP port ${port} on ${host} is already in use; choose another with --http-port (0 picks a free one)`,
-              )
-            : error,
-        );
-      };
-      this.server.once("error", onError);
-      this.server.listen(port, host, () => {
-        this.server.off("error", onError);
-        this.listening = true;
-        resolve((this.server.address() as net.AddressInfo).port);
-      });
-    });
+  async listen(port: number, host: string): Promise<number> {
+    const bound = await listenOn(this.server, port, host, { name: "HTTP port", flag: "--http-port" });
+    this.listening = true;
+    return bound;
   }
 
   async close(): Promise<void> {

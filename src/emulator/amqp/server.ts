@@ -22,6 +22,7 @@ import type { RheaConnection, RheaContext, RheaLink } from "./rhea.js";
 import { ackPromptly, answerForeignHeader } from "./socket.js";
 import { SessionAcceptor } from "./session-accept.js";
 import { sniffProtocol } from "../tls/listener.js";
+import { listenOn } from "../listen.js";
 
 export interface ServerOptions {
   readonly namespace: Namespace;
@@ -81,26 +82,7 @@ export class AmqpServer {
   }
 
   listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException): void => {
-        reject(
-          error.code === "EADDRINUSE"
-            ? Object.assign(
-                new Error(
-                  `port ${port} on ${host} is already in use; choose another with --port (0 picks a free one)`,
-                  { cause: error },
-                ),
-                { code: "EADDRINUSE" },
-              )
-            : error,
-        );
-      };
-      this.server.once("error", onError);
-      this.server.listen(port, host, () => {
-        this.server.off("error", onError);
-        resolve((this.server.address() as net.AddressInfo).port);
-      });
-    });
+    return listenOn(this.server, port, host, { name: "port", flag: "--port" });
   }
 
   async close(): Promise<void> {

@@ -5,10 +5,10 @@
  * `ServiceBusAdministrationClient(namespace, credential)` share one `host:port`, as they do against Azure (AMQPS 5671 vs HTTPS 443 there;
  * the SDK derives both from the same namespace string).
  */
-import type net from "node:net";
 import type { Socket } from "node:net";
 import tls from "node:tls";
 import type { TlsMaterial } from "./certs.js";
+import { listenOn } from "../listen.js";
 
 /** An HTTP request line starts with one of these; anything else is treated as AMQP. */
 const HTTP_METHOD = /^(?:GET|PUT|POST|DELETE|HEAD|OPTIONS|PATCH) /;
@@ -48,22 +48,7 @@ export class TlsListener {
   }
 
   listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException): void => {
-        reject(
-          error.code === "EADDRINUSE"
-            ? new Error(
-                `TLS port ${port} on ${host} is already in use; choose another with --tls-port (0 picks a free one)`,
-              )
-            : error,
-        );
-      };
-      this.server.once("error", onError);
-      this.server.listen(port, host, () => {
-        this.server.off("error", onError);
-        resolve((this.server.address() as net.AddressInfo).port);
-      });
-    });
+    return listenOn(this.server, port, host, { name: "TLS port", flag: "--tls-port" });
   }
 
   async close(): Promise<void> {

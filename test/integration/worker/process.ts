@@ -1,4 +1,4 @@
-/** A worker in a real child process (`node bin/sbworker.js run`), with its JSON log lines. */
+/** A worker in a real child process (`node bin/sbworker.js run`, or another command), with its JSON log lines. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { dirname, join } from "node:path";
@@ -15,9 +15,9 @@ export class WorkerProcess {
   private readonly child: ChildProcess;
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
 
-  constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, [join(root, "bin", "sbworker.js"), "run"], {
-      cwd: root,
+  constructor(env: Record<string, string>, args: readonly string[] = ["run"], cwd = root) {
+    this.child = spawn(process.execPath, [join(root, "bin", "sbworker.js"), ...args], {
+      cwd,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", SBW_FROM_SOURCE: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import net from "node:net";
+import { startEmulator } from "../../../src/emulator/index.js";
+
+/** Holds a free loopback port until closed. */
+async function occupied(): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe("emulator: a port in use", () => {
+  const cases = [
+    { listener: "AMQP", flag: "--port", options: (port: number) => ({ port }) },
+    { listener: "HTTP", flag: "--http-port", options: (port: number) => ({ port: 0, httpPort: port }) },
+  ];
+  for (const c of cases) {
+    it(`fails the ${c.listener} listener with code EADDRINUSE and names ${c.flag}`, async () => {
+      const taken = await occupied();
+      try {
+        await assert.rejects(
+          startEmulator({ host: "127.0.0.1", ...c.options(taken.port) }),
+          (error: Error & { code?: string }) => {
+            assert.equal(error.code, "EADDRINUSE");
+            assert.ok(error.message.includes(String(taken.port)), error.message);
+            assert.ok(error.message.includes(c.flag), error.message);
+            return true;
+          },
+        );
+      } finally {
+        await taken.close();
+      }
+    });
+  }
+
+  it("starts on the port once it is free (nothing is left half-bound by the failure)", async () => {
+    const taken = await occupied();
+    await assert.rejects(startEmulator({ host: "127.0.0.1", port: 0, httpPort: taken.port }));
+    await taken.close();
+    const emulator = await startEmulator({ host: "127.0.0.1", port: 0, httpPort: taken.port });
+    try {
+      assert.equal(emulator.httpPort, taken.port);
+    } finally {
+      await emulator.close();
+    }
+  });
+});
