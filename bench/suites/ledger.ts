@@ -16,7 +16,7 @@ import type { ServiceBusMessage } from "@azure/service-bus";
 import { defineHandlers } from "../../src/handlers/registry.js";
 import { toEmulatorConfig } from "../../src/topics/emulatorConfig.js";
 import { loadConfig } from "../../src/worker/config.js";
-import { deletePrefixForBench } from "./ledger/redis.js";
+import { deletePrefix } from "../../test/helpers/redis.js";
 import { startWorker } from "../../src/worker/worker.js";
 import { Child } from "../lib/child.js";
 import { noopTopology, noopWorkerOptions } from "../lib/noopTopic.js";
@@ -92,7 +92,7 @@ const suite: Suite = {
       }
     } finally {
       await child.stop();
-      await deletePrefixForBench(redisUrl, prefix);
+      await deletePrefix(redisUrl, prefix);
     }
     const base = median(samples.off);
     const details = (mode: Mode) => ({

@@ -79,6 +79,18 @@ export function readQueue(raw: unknown, path: string, ctx: ReadContext): QueueSp
     kind: "queue",
     name,
     ...readReceivable(props, propsPath, ctx, name),
+    ...readDuplicateDetection(props, propsPath, limits),
+    maxMessageSizeBytes: limits.defaults.maxMessageSizeBytes,
+  };
+}
+
+/** Duplicate detection, the same two properties on queues and topics. */
+function readDuplicateDetection(
+  props: Parameters<typeof get>[0],
+  propsPath: string,
+  limits: ReadContext["limits"],
+): { requiresDuplicateDetection: boolean; duplicateDetectionWindowMs: number } {
+  return {
     requiresDuplicateDetection: readBoolean(
       get(props, "RequiresDuplicateDetection"),
       child(propsPath, "RequiresDuplicateDetection"),
@@ -90,7 +102,6 @@ export function readQueue(raw: unknown, path: string, ctx: ReadContext): QueueSp
       limits.duplicateDetectionWindow,
       limits.defaults.duplicateDetectionWindowMs,
     ),
-    maxMessageSizeBytes: limits.defaults.maxMessageSizeBytes,
   };
 }
 
@@ -125,17 +136,7 @@ export function readTopic(raw: unknown, path: string, ctx: ReadContext): TopicSp
     kind: "topic",
     name,
     defaultMessageTtlMs: readTtl(props, propsPath, limits),
-    requiresDuplicateDetection: readBoolean(
-      get(props, "RequiresDuplicateDetection"),
-      child(propsPath, "RequiresDuplicateDetection"),
-      false,
-    ),
-    duplicateDetectionWindowMs: readSpan(
-      get(props, "DuplicateDetectionHistoryTimeWindow"),
-      child(propsPath, "DuplicateDetectionHistoryTimeWindow"),
-      limits.duplicateDetectionWindow,
-      limits.defaults.duplicateDetectionWindowMs,
-    ),
+    ...readDuplicateDetection(props, propsPath, limits),
     maxMessageSizeBytes: limits.defaults.maxMessageSizeBytes,
     subscriptions,
   };
