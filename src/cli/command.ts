@@ -30,3 +30,12 @@ export class UsageError extends Error {
 export function isUsageError(error: unknown): error is UsageError {
   return error instanceof UsageError;
 }
+
+/**
+ * Node's `parseArgs` rejecting the command line (an unknown option, a missing value, an unexpected
+ * positional): a usage error like any other, whichever command parsed it.
+ */
+export function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
+}

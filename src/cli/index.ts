@@ -1,6 +1,6 @@
 /** The `sbworker` command dispatcher: one module per command under `./commands`. */
 import type { CliCommand, CliIo } from "./command.js";
-import { isUsageError } from "./command.js";
+import { isParseArgsError, isUsageError } from "./command.js";
 import { commands } from "./commands/index.js";
 
 function usage(list: readonly CliCommand[]): string {
@@ -30,6 +30,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     // Every failure is one line on stderr; usage and connection problems exit 2.
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(`sbworker ${name}: ${message.split("\n")[0] ?? message}\n`);
-    return isUsageError(error) ? 2 : 1;
+    return isUsageError(error) || isParseArgsError(error) ? 2 : 1;
   }
 }

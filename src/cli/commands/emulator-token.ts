@@ -21,23 +21,19 @@ Mints a JWT for an emulator started with --auth=entra, signed by the issuer key 
 const ROLES: Readonly<Record<string, EmulatorRight>> = { send: "Send", listen: "Listen", manage: "Manage" };
 
 export function runEmulatorToken(argv: readonly string[], io: CliIo): number {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        role: { type: "string", multiple: true },
-        ttl: { type: "string" },
-        audience: { type: "string" },
-        "tls-dir": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  // An unknown option is a usage error (exit 2) in runCli, as for every command.
+  const parsed = parseArgs({
+    args: [...argv],
+    options: {
+      role: { type: "string", multiple: true },
+      ttl: { type: "string" },
+      audience: { type: "string" },
+      "tls-dir": { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
   const v = parsed.values;
   if (v.help) {
     io.stdout.write(HELP);

@@ -56,31 +56,27 @@ export const emulatorCommand: CliCommand = {
   summary: "serve the embedded Service Bus emulator (AMQP) until SIGINT/SIGTERM",
   async run(argv, io) {
     if (argv[0] === "token") return runEmulatorToken(argv.slice(1), io);
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...argv],
-        options: {
-          config: { type: "string" },
-          port: { type: "string" },
-          host: { type: "string" },
-          "strict-official": { type: "boolean" },
-          "sas-key": { type: "string", multiple: true },
-          "http-port": { type: "string" },
-          tls: { type: "boolean" },
-          "tls-port": { type: "string" },
-          cert: { type: "string" },
-          key: { type: "string" },
-          "ca-out": { type: "string" },
-          "tls-dir": { type: "string" },
-          auth: { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-      });
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
+    // An unknown option is a usage error (exit 2) in runCli, as for every command.
+    const parsed = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: "string" },
+        port: { type: "string" },
+        host: { type: "string" },
+        "strict-official": { type: "boolean" },
+        "sas-key": { type: "string", multiple: true },
+        "http-port": { type: "string" },
+        tls: { type: "boolean" },
+        "tls-port": { type: "string" },
+        cert: { type: "string" },
+        key: { type: "string" },
+        "ca-out": { type: "string" },
+        "tls-dir": { type: "string" },
+        auth: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    });
     const v = parsed.values;
     if (v.help) {
       io.stdout.write(HELP);

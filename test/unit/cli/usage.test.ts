@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { PassThrough } from "node:stream";
+import type { CliIo } from "../../../src/cli/command.js";
+import { runCli } from "../../../src/cli/index.js";
+
+function captureIo(): { io: CliIo; stdout: () => string; stderr: () => string } {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = "";
+  let stderr = "";
+  out.on("data", (c: Buffer) => (stdout += c.toString()));
+  err.on("data", (c: Buffer) => (stderr += c.toString()));
+  const io: CliIo = {
+    signal: new AbortController().signal,
+    stdout: out,
+    stderr: err,
+    env: {},
+    cwd: process.cwd(),
+  };
+  return { io, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** "0 success, 1 partial failure, 2 usage or connection error" (src/cli/command.ts). */
+describe("cli: an unknown option is a usage error for every command", () => {
+  const commands = [
+    ["start"],
+    ["run"],
+    ["publish", "orders"],
+    ["schedules"],
+    ["topology", "emulator-config"],
+    ["k8s"],
+    ["emulator"],
+    ["emulator", "token"],
+    ["dlq", "peek", "jobs"],
+  ];
+  for (const command of commands) {
+    it(`sbworker ${command.join(" ")} --bogus: exit 2, one line naming the option`, async () => {
+      const { io, stdout, stderr } = captureIo();
+      const code = await runCli([...command, "--bogus"], io);
+      assert.equal(code, 2, stderr());
+      assert.equal(stdout(), "");
+      const lines = stderr().trimEnd().split("\n");
+      assert.equal(lines.length, 1, stderr());
+      assert.match(lines[0]!, new RegExp(`^sbworker ${command[0]}.*Unknown option '--bogus'`));
+    });
+  }
+});
