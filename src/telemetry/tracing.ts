@@ -138,8 +138,12 @@ class SpanDeliveryTrace implements DeliveryTrace {
   constructor(
     readonly span: Span,
     readonly context: Context,
-    /** The span records: attributes, events and settlement are added (else only the context is used). */
-    private readonly recording: boolean,
+    /**
+     * The span records and has not ended: attributes, events and settlement are added. False for
+     * an unsampled attempt (only its context is used), and from `end()` on, as `isRecording()`
+     * turns false (a session's lock renewal in a retry's backoff outlives the attempt's span).
+     */
+    private recording: boolean,
     private readonly tracer: Tracer,
     private readonly spans: SubscriptionSpans,
     private readonly messageId: string,
@@ -230,6 +234,7 @@ class SpanDeliveryTrace implements DeliveryTrace {
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.recording = false;
     this.span.end();
   }
 }

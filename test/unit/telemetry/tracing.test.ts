@@ -168,6 +168,23 @@ describe("telemetry: spans", () => {
     assert.equal(settle.attributes[ATTR.deadLetterReason], "NoHandler");
   });
 
+  it("records nothing more once the attempt has ended (a lock renewal or abandon after a retry's span)", async () => {
+    const d = createWorkerTracing({ parentFromMessage: false, settlement: "span" }).start(
+      received({}),
+      event,
+    );
+    d.end();
+    d.event(EVENT.lockRenewed, { [ATTR.lock]: "session" });
+    d.startSettle().end({ kind: "abandon" });
+    const [process] = await t.named("process ");
+    assert.ok(process);
+    assert.deepEqual(
+      process.events.map((e) => e.name),
+      [],
+    );
+    assert.deepEqual(await t.named("abandon "), []);
+  });
+
   it("maps settlements to dispositions and emits the renamed attributes on request", () => {
     assert.equal(dispositionOf({ kind: "abandon" }), DISPOSITION.abandon);
     assert.equal(dispositionOf({ kind: "retry", delayMs: 1, nextAttempt: 2 }), DISPOSITION.complete);
