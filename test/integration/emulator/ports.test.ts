@@ -1,14 +1,6 @@
 import assert from "node:assert/strict";
-import net from "node:net";
 import { startEmulator } from "../../../src/emulator/index.js";
-
-/** Holds a free loopback port until closed. */
-async function occupied(): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
+import { occupiedPort } from "../../helpers/ports.js";
 
 describe("emulator: a port in use", () => {
   const cases = [
@@ -17,7 +9,7 @@ describe("emulator: a port in use", () => {
   ];
   for (const c of cases) {
     it(`fails the ${c.listener} listener with code EADDRINUSE and names ${c.flag}`, async () => {
-      const taken = await occupied();
+      const taken = await occupiedPort();
       try {
         await assert.rejects(
           startEmulator({ host: "127.0.0.1", ...c.options(taken.port) }),
@@ -35,7 +27,7 @@ describe("emulator: a port in use", () => {
   }
 
   it("starts on the port once it is free (nothing is left half-bound by the failure)", async () => {
-    const taken = await occupied();
+    const taken = await occupiedPort();
     await assert.rejects(startEmulator({ host: "127.0.0.1", port: 0, httpPort: taken.port }));
     await taken.close();
     const emulator = await startEmulator({ host: "127.0.0.1", port: 0, httpPort: taken.port });

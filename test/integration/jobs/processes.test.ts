@@ -17,18 +17,13 @@ import { ReportRequested } from "../../../src/topics/reports.js";
 import { RedisLedgerStore } from "../../../src/worker/ledger/redis.js";
 import { deletePrefix, REDIS_URL } from "../../helpers/redis.js";
 import { entity, eventually, startTestEmulator, testClient } from "../worker/helpers.js";
-import { WorkerProcess, type LogLine } from "../worker/process.js";
+import { isMsg, WorkerProcess } from "../worker/process.js";
 
 /** The reference topology with short report locks, so a dead worker's lock runs out in seconds. */
 function withReportLock(lockDurationMs: number): typeof topology {
   const generate = { ...topology.reports.subscriptions.generate, lockDurationMs };
   return { ...topology, reports: { ...topology.reports, subscriptions: { generate } } };
 }
-
-const isMsg =
-  (msg: string, extra: (l: LogLine) => boolean = () => true) =>
-  (l: LogLine): boolean =>
-    l.msg === msg && extra(l);
 
 describe("jobs: effectively once across worker processes (Redis ledger)", function () {
   this.timeout(90_000);

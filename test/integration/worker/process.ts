@@ -79,3 +79,9 @@ export class WorkerProcess {
     }
   }
 }
+
+/** Matches a log line by its `msg`, and optionally more of its fields. */
+export const isMsg =
+  (msg: string, extra: (line: LogLine) => boolean = () => true) =>
+  (line: LogLine): boolean =>
+    line.msg === msg && extra(line);

@@ -13,7 +13,7 @@ import { createPublisher } from "../../../src/publisher/index.js";
 import { topology } from "../../../src/topics/index.js";
 import { ReportRequested } from "../../../src/topics/reports.js";
 import { entity, eventually, startTestEmulator, testClient } from "./helpers.js";
-import { WorkerProcess, type LogLine } from "./process.js";
+import { isMsg, WorkerProcess } from "./process.js";
 
 describe("worker: shutdown and crashes (child processes)", function () {
   this.timeout(60_000);
@@ -63,11 +63,6 @@ describe("worker: shutdown and crashes (child processes)", function () {
     for (let c = 0; c < Math.ceil(rows / chunkSize); c += 1) text += reportChunk(request, c);
     return text;
   }
-
-  const isMsg =
-    (msg: string, extra: (l: LogLine) => boolean = () => true) =>
-    (l: LogLine): boolean =>
-      l.msg === msg && extra(l);
 
   it("on SIGTERM during a handler, lets it finish, completes the message and exits 0", async () => {
     await setUp();

@@ -1,22 +1,9 @@
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { WorkerProcess, type LogLine } from "./process.js";
-
-/** Holds a free loopback port until closed. */
-async function occupied(): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-const msg =
-  (text: string, also: (line: LogLine) => boolean = () => true) =>
-  (line: LogLine): boolean =>
-    line.msg === text && also(line);
+import { occupiedPort } from "../../helpers/ports.js";
+import { isMsg, WorkerProcess } from "./process.js";
 
 /**
  * `npm start` with no configuration (the README's first command): the embedded emulator, the
@@ -39,8 +26,8 @@ describe("sbworker start (zero configuration)", function () {
   });
 
   it("falls back to free ports, processes a POST /orders end to end and exits 0 on SIGTERM", async () => {
-    const amqp = await occupied();
-    const api = await occupied();
+    const amqp = await occupiedPort();
+    const api = await occupiedPort();
     held.push(amqp, api);
     start = new WorkerProcess(
       { SBW_API_PORT: String(api.port) },
@@ -48,9 +35,9 @@ describe("sbworker start (zero configuration)", function () {
       dir,
     );
 
-    const emulator = await start.waitFor(msg("emulator started"));
+    const emulator = await start.waitFor(isMsg("emulator started"));
     assert.notEqual(emulator.port, amqp.port);
-    const listening = await start.waitFor(msg("example API listening"));
+    const listening = await start.waitFor(isMsg("example API listening"));
     const url = String(listening.url);
     assert.ok(!url.endsWith(`:${api.port}`), url);
     const stderr = start.stderr.join("");
@@ -68,7 +55,7 @@ describe("sbworker start (zero configuration)", function () {
       body: JSON.stringify({ orderId: "o-start-1" }),
     });
     assert.equal(response.status, 202);
-    await start.waitFor(msg("order state changed", (l) => l.orderId === "o-start-1"));
+    await start.waitFor(isMsg("order state changed", (l) => l.orderId === "o-start-1"));
 
     start.kill("SIGTERM");
     assert.deepEqual(await start.exited, { code: 0, signal: null });
