@@ -31,6 +31,7 @@ import type { Suite, SuiteContext } from "../lib/runner.js";
 import { median } from "../lib/stats.js";
 import {
   CONCURRENCY,
+  EXTRA_MODES,
   MODES,
   topologyFor,
   type Mode,
@@ -79,15 +80,24 @@ const MEASURED: Record<Exclude<Mode, "off">, { what: string; minRatio: number }>
   metrics: { what: "metrics alone", minRatio: 0 },
   asyncContext: { what: "async hooks alone (as the SDK's context manager enables them)", minRatio: 0 },
   unsampled: { what: "tracing (nothing sampled) + metrics", minRatio: 0 },
+  allSyncContext: {
+    what: "tracing (every span sampled) + metrics, synchronous-only context (not shipped)",
+    minRatio: 0,
+  },
+  ratio10SyncContext: {
+    what: "tracing (10 % sampled) + metrics, synchronous-only context (not shipped)",
+    minRatio: 0,
+  },
 };
 
 function modesOption(ctx: SuiteContext): Mode[] | undefined {
   const text = ctx.options.get("modes");
   if (text === undefined) return undefined;
   const modes = text.split(",").filter(Boolean);
-  const unknown = modes.filter((m) => !(MODES as readonly string[]).includes(m));
+  const known: readonly string[] = [...MODES, ...EXTRA_MODES];
+  const unknown = modes.filter((m) => !known.includes(m));
   if (unknown.length > 0)
-    throw new Error(`--modes: unknown ${unknown.join(", ")}; expected some of ${MODES.join(",")}`);
+    throw new Error(`--modes: unknown ${unknown.join(", ")}; expected some of ${known.join(",")}`);
   return ["off", ...(modes as Mode[]).filter((m) => m !== "off")];
 }
 
@@ -118,7 +128,7 @@ const suite: Suite = {
     const config = toEmulatorConfig(Object.fromEntries(topics.map((t) => [t, topologyFor(t).bench])));
     const child = Child.start<{ connectionString: string }>(EMULATOR, { args: [JSON.stringify(config)] });
     const perMode = (): Record<Mode, number[]> =>
-      Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, number[]>;
+      Object.fromEntries([...MODES, ...EXTRA_MODES].map((m) => [m, []])) as unknown as Record<Mode, number[]>;
     const samples = perMode();
     const cpuSamples = perMode();
     const exported = perMode();

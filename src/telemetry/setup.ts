@@ -27,6 +27,7 @@
  * ESM order: `src/main.ts` starts this before it imports the CLI (and with it `@azure/service-bus`),
  * so the global tracer provider and context manager exist before any module asks for a tracer.
  */
+import type { ContextManager } from "@opentelemetry/api";
 import type { Sampler, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { dupRequested } from "./attributes.js";
 import type { SettlementRecording } from "./tracing.js";
@@ -221,6 +222,12 @@ export interface StartTelemetryOptions {
   readonly spanProcessors?: readonly SpanProcessor[];
   /** Overrides the sampler the environment names. */
   readonly sampler?: Sampler;
+  /**
+   * Overrides the SDK's AsyncLocalStorage context manager (the telemetry bench measures a
+   * synchronous-only one: docs/telemetry.md, "Cost"). Not for production: with a manager that
+   * does not follow `await`, a handler loses its span after its first one.
+   */
+  readonly contextManager?: ContextManager;
   readonly flushTimeoutMs?: number;
 }
 
@@ -253,6 +260,7 @@ export async function startTelemetry(env: Env, options: StartTelemetryOptions = 
     processors.push(batch);
   }
   const sdk = new NodeSDK({
+    ...(options.contextManager ? { contextManager: options.contextManager } : {}),
     serviceName: settings.serviceName,
     sampler: options.sampler ?? (await createSampler(settings.sampler)),
     spanProcessors: processors,

@@ -8,6 +8,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { constants, PerformanceObserver, type NodeGCPerformanceDetail } from "node:perf_hooks";
+import { ROOT_CONTEXT, type Context, type ContextManager } from "@opentelemetry/api";
 import type { ExportResult } from "@opentelemetry/core";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { Telemetry } from "../../../src/telemetry/setup.js";
@@ -28,6 +29,44 @@ class DiscardExporter implements SpanExporter {
   }
   shutdown(): Promise<void> {
     return Promise.resolve();
+  }
+}
+
+/**
+ * Keeps the active context for synchronous code only, as OpenTelemetry's web StackContextManager
+ * does: no AsyncLocalStorage, so Node 20 never enables async hooks; after an `await` the context
+ * is the root again.
+ */
+class SyncContextManager implements ContextManager {
+  private current: Context = ROOT_CONTEXT;
+  active(): Context {
+    return this.current;
+  }
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    context: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    const previous = this.current;
+    this.current = context;
+    try {
+      return fn.call(thisArg, ...args);
+    } finally {
+      this.current = previous;
+    }
+  }
+  bind<T>(context: Context, target: T): T {
+    if (typeof target !== "function") return target;
+    const fn = target as (...args: unknown[]) => unknown;
+    return ((...args: unknown[]) => this.with(context, () => fn(...args))) as T;
+  }
+  enable(): this {
+    return this;
+  }
+  disable(): this {
+    this.current = ROOT_CONTEXT;
+    return this;
   }
 }
 
@@ -77,15 +116,20 @@ async function drain(
   const topology = topologyFor(topic);
   let telemetry: Telemetry | undefined;
   const exporter = new DiscardExporter();
+  const all = { OTEL_TRACES_SAMPLER: "always_on" };
+  const ratio10 = { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" };
   const sampler: Partial<Record<Mode, Record<string, string>>> = {
-    all: { OTEL_TRACES_SAMPLER: "always_on" },
-    ratio10: { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" },
+    all,
+    ratio10,
     unsampled: { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0" },
+    allSyncContext: all,
+    ratio10SyncContext: ratio10,
   };
   const env = sampler[mode];
   if (env) {
     telemetry = await startTelemetry(env, {
       spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192 })],
+      ...(mode.endsWith("SyncContext") ? { contextManager: new SyncContextManager() } : {}),
     });
   }
   if (mode === "asyncContext") {
