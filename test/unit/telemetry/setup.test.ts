@@ -106,3 +106,52 @@ describe("telemetry: settings from OTEL_* variables", () => {
     );
   });
 });
+
+describe("telemetry: startTelemetry options", () => {
+  it("registers the given context manager instead of AsyncLocalStorage, and unregisters it on shutdown", async () => {
+    const { context, createContextKey, ROOT_CONTEXT } = await import("@opentelemetry/api");
+    const { InMemorySpanExporter, SimpleSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
+    const calls: string[] = [];
+    let current = ROOT_CONTEXT;
+    const manager = {
+      active: () => current,
+      with: <A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+        ctx: typeof ROOT_CONTEXT,
+        fn: F,
+        thisArg?: ThisParameterType<F>,
+        ...args: A
+      ): ReturnType<F> => {
+        calls.push("with");
+        const previous = current;
+        current = ctx;
+        try {
+          return fn.call(thisArg, ...args);
+        } finally {
+          current = previous;
+        }
+      },
+      bind: <T>(_ctx: typeof ROOT_CONTEXT, target: T): T => target,
+      enable() {
+        calls.push("enable");
+        return this;
+      },
+      disable() {
+        calls.push("disable");
+        return this;
+      },
+    };
+    const telemetry = await startTelemetry(
+      {},
+      { spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())], contextManager: manager },
+    );
+    try {
+      const key = createContextKey("k");
+      const seen = context.with(ROOT_CONTEXT.setValue(key, 1), () => context.active().getValue(key));
+      assert.equal(seen, 1);
+      assert.ok(calls.includes("with"));
+    } finally {
+      await telemetry.shutdown();
+    }
+    assert.ok(calls.includes("disable"));
+  });
+});
