@@ -45,3 +45,30 @@ describe("cli: an unknown option is a usage error for every command", () => {
     });
   }
 });
+
+describe("cli: --help prints the command's usage and exits 0", () => {
+  const commands = [
+    ["start"],
+    ["run"],
+    ["publish"],
+    ["schedules"],
+    ["topology"],
+    ["k8s"],
+    ["emulator"],
+    ["dlq", "list"],
+    ["dlq", "peek"],
+    ["dlq", "stats"],
+    ["dlq", "export"],
+    ["dlq", "replay"],
+    ["dlq", "purge"],
+    ["dlq", "send-file"],
+  ];
+  for (const command of commands) {
+    it(`sbworker ${command.join(" ")} --help`, async () => {
+      const { io, stdout, stderr } = captureIo();
+      assert.equal(await runCli([...command, "--help"], io), 0, stderr());
+      assert.match(stdout(), /usage/i);
+      assert.equal(stderr(), "");
+    });
+  }
+});

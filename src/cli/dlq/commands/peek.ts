@@ -1,19 +1,11 @@
 /** `dlq peek <entity>`: the selected dead letters as a table or JSON; nothing is locked or removed. */
 import type { CliIo } from "../../command.js";
-import { parseSource, sourceLabel } from "../entity.js";
-import {
-  CONNECTION_HELP,
-  CONNECTION_OPTIONS,
-  expectPositionals,
-  loadSelection,
-  parseOptions,
-  SELECTION_HELP,
-  SELECTION_OPTIONS,
-} from "../options.js";
-import { scanSelection } from "../scan.js";
+import { sourceLabel } from "../entity.js";
+import { CONNECTION_HELP, SELECTION_HELP } from "../options.js";
 import { renderTable } from "../table.js";
 import type { MessageView } from "../view.js";
-import { withClient, writeJson } from "./shared.js";
+import { readOnlyScan } from "./readOnly.js";
+import { writeJson } from "./shared.js";
 
 export const PEEK_HELP = `usage: sbworker dlq peek <queue|topic/subscription> [selection] [--json]
 
@@ -37,23 +29,11 @@ export function peekRow(view: MessageView): Record<string, unknown> {
 }
 
 export async function peekCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseOptions(argv, {
-    ...CONNECTION_OPTIONS,
-    ...SELECTION_OPTIONS,
-    json: { type: "boolean" },
-  });
-  if (values.help) {
-    io.stdout.write(PEEK_HELP);
-    return 0;
-  }
-  const [entity] = expectPositionals(positionals, ["entity"]);
-  const source = parseSource(entity);
-  const selection = await loadSelection(values, io, new Date());
-  const { total, selected } = await withClient(io, values["connection-string"], (client) =>
-    scanSelection(client, source, selection, io.signal),
-  );
+  const scan = await readOnlyScan(argv, io, PEEK_HELP);
+  if (!scan) return 0;
+  const { source, total, selected, json } = scan;
   const views = selected.map((s) => s.view);
-  if (values.json) {
+  if (json) {
     writeJson(io, views.map(peekRow));
     return 0;
   }

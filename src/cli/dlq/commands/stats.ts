@@ -1,19 +1,11 @@
 /** `dlq stats <entity>`: dead letters grouped by reason, subject and age; oldest and newest. */
 import type { CliIo } from "../../command.js";
-import { parseSource, sourceLabel } from "../entity.js";
-import {
-  CONNECTION_HELP,
-  CONNECTION_OPTIONS,
-  expectPositionals,
-  loadSelection,
-  parseOptions,
-  SELECTION_HELP,
-  SELECTION_OPTIONS,
-} from "../options.js";
-import { scanSelection } from "../scan.js";
+import { sourceLabel } from "../entity.js";
+import { CONNECTION_HELP, SELECTION_HELP } from "../options.js";
 import { computeStats } from "../stats.js";
 import { renderTable } from "../table.js";
-import { withClient, writeJson } from "./shared.js";
+import { readOnlyScan } from "./readOnly.js";
+import { writeJson } from "./shared.js";
 
 export const STATS_HELP = `usage: sbworker dlq stats <queue|topic/subscription> [selection] [--json]
 
@@ -24,27 +16,14 @@ ${SELECTION_HELP}
 ${CONNECTION_HELP}`;
 
 export async function statsCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseOptions(argv, {
-    ...CONNECTION_OPTIONS,
-    ...SELECTION_OPTIONS,
-    json: { type: "boolean" },
-  });
-  if (values.help) {
-    io.stdout.write(STATS_HELP);
-    return 0;
-  }
-  const [entity] = expectPositionals(positionals, ["entity"]);
-  const source = parseSource(entity);
-  const now = new Date();
-  const selection = await loadSelection(values, io, now);
-  const { total, selected } = await withClient(io, values["connection-string"], (client) =>
-    scanSelection(client, source, selection, io.signal),
-  );
+  const scan = await readOnlyScan(argv, io, STATS_HELP);
+  if (!scan) return 0;
+  const { source, total, selected, json, now } = scan;
   const stats = computeStats(
     selected.map((s) => s.view),
     now,
   );
-  if (values.json) {
+  if (json) {
     writeJson(io, { entity: sourceLabel(source), total, ...stats });
     return 0;
   }
