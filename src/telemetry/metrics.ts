@@ -129,42 +129,20 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
       for (const state of states) this.set(state.labels, state.inflight);
     },
   });
-  const retries = new Counter({
-    name: METRIC.retries,
-    help: "Retries scheduled after a transient failure.",
-    labelNames: sub,
-    registers,
-  });
+  // Most series are per subscription only.
+  const counter = (name: string, help: string) => new Counter({ name, help, labelNames: sub, registers });
+  const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: sub, registers });
+  const retries = counter(METRIC.retries, "Retries scheduled after a transient failure.");
   const deadLetters = new Counter({
     name: METRIC.deadLetters,
     help: "Messages this worker moved to the dead-letter queue, by reason.",
     labelNames: [LABEL.subscription, LABEL.reason],
     registers,
   });
-  const renewals = new Counter({
-    name: METRIC.lockRenewals,
-    help: "Successful message or session lock renewals.",
-    labelNames: sub,
-    registers,
-  });
-  const lost = new Counter({
-    name: METRIC.lockLost,
-    help: "Locks lost while a handler still ran.",
-    labelNames: sub,
-    registers,
-  });
-  const stalled = new Counter({
-    name: METRIC.stalled,
-    help: "Jobs aborted because they stopped heartbeating.",
-    labelNames: sub,
-    registers,
-  });
-  const sessionsHeld = new Gauge({
-    name: METRIC.sessionsHeld,
-    help: "Sessions held now.",
-    labelNames: sub,
-    registers,
-  });
+  const renewals = counter(METRIC.lockRenewals, "Successful message or session lock renewals.");
+  const lost = counter(METRIC.lockLost, "Locks lost while a handler still ran.");
+  const stalled = counter(METRIC.stalled, "Jobs aborted because they stopped heartbeating.");
+  const sessionsHeld = gauge(METRIC.sessionsHeld, "Sessions held now.");
   const sessionAcquire = new Histogram({
     name: METRIC.sessionAcquire,
     help: "Time to accept the next session, seconds.",
@@ -172,13 +150,10 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     buckets: SECONDS_ACCEPT,
     registers,
   });
-  const duplicates = new Counter({
-    name: METRIC.ledgerDuplicates,
-    help: "Deliveries the idempotency ledger recognised as already done.",
-    labelNames: sub,
-    registers,
-  });
-  const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: sub, registers });
+  const duplicates = counter(
+    METRIC.ledgerDuplicates,
+    "Deliveries the idempotency ledger recognised as already done.",
+  );
   const queue = {
     active: gauge(METRIC.queueActive, "Active messages (administration client, polled)."),
     deadLetter: gauge(METRIC.queueDeadLetter, "Dead-lettered messages (administration client, polled)."),
