@@ -133,8 +133,6 @@ function outcomeError(outcome: Outcome): { type: string; error?: unknown; messag
  * classes made them polymorphic on every message).
  */
 class SpanDeliveryTrace implements DeliveryTrace {
-  private ended = false;
-
   constructor(
     readonly span: Span,
     readonly context: Context,
@@ -232,8 +230,8 @@ class SpanDeliveryTrace implements DeliveryTrace {
   }
 
   end(): void {
-    if (this.ended) return;
-    this.ended = true;
+    // Unsampled (a non-recording span has nothing to end) or already ended.
+    if (!this.recording) return;
     this.recording = false;
     this.span.end();
   }
