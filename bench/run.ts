@@ -15,6 +15,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 import { suites } from "./suites/index.js";
+import { isBenchOptionError } from "./lib/options.js";
 import { formatTable, runSuite } from "./lib/runner.js";
 import type { SuiteOutcome } from "./lib/runner.js";
 
@@ -110,6 +111,11 @@ async function runEachInChild(
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    // A bad option is the caller's to fix: one line, exit 2. Anything else keeps its stack.
+    if (isBenchOptionError(error)) {
+      console.error(`bench: ${error.message}`);
+      process.exit(2);
+    }
     console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     process.exit(1);
   },

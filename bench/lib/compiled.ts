@@ -22,6 +22,7 @@ import type * as TracingModule from "../../src/telemetry/tracing.js";
 import type * as ConfigModule from "../../src/worker/config.js";
 import type * as WorkerModule from "../../src/worker/worker.js";
 import { repoRoot } from "./child.js";
+import { choiceOption } from "./options.js";
 
 /** The worker's entry points a suite uses (topologies are plain data: `defineTopic` from src is fine). */
 export interface WorkerModules {
@@ -110,7 +111,5 @@ export function workerFromOption(
   options: ReadonlyMap<string, string>,
   option = "worker-from",
 ): WorkerModules["from"] {
-  const from = options.get(option) ?? "compiled";
-  if (from !== "compiled" && from !== "source") throw new Error(`--${option} must be compiled or source`);
-  return from;
+  return choiceOption(options, option, ["compiled", "source"] as const, "compiled");
 }

@@ -31,6 +31,7 @@ import { compiledModuleUrl, workerFromOption } from "../lib/compiled.js";
 import { budget, cost, throughput } from "../lib/result.js";
 import type { Result } from "../lib/result.js";
 import type { Suite, SuiteContext } from "../lib/runner.js";
+import { choiceOption } from "../lib/options.js";
 import { collectGarbage, median, now } from "../lib/stats.js";
 import type { ChildMessage } from "./emulator/server.child.js";
 import { BENCH_QUEUE, emulatorModuleUrl, PAYLOAD, SERVER_KINDS, startServer } from "./emulator/servers.js";
@@ -498,10 +499,8 @@ const suite: Suite = {
   description: "embedded emulator vs a minimal no-broker rhea server, through @azure/service-bus",
   async run(ctx: SuiteContext): Promise<Result[]> {
     const s = ctx.quick ? QUICK : FULL;
-    const modeOption = ctx.options.get("mode") ?? "inproc";
-    if (!["inproc", "child", "both"].includes(modeOption))
-      throw new Error("--mode must be inproc, child or both");
-    const modes: Mode[] = modeOption === "both" ? ["inproc", "child"] : [modeOption as Mode];
+    const modeOption = choiceOption(ctx.options, "mode", ["inproc", "child", "both"] as const, "inproc");
+    const modes: Mode[] = modeOption === "both" ? ["inproc", "child"] : [modeOption];
     const override = ctx.options.get("emulator");
     const from = workerFromOption(ctx.options, "emulator-from");
     // Children inherit the environment, so every server loads the same module. By default the

@@ -24,6 +24,7 @@ import { Completion, fillEntity } from "../lib/measure.js";
 import { throughput } from "../lib/result.js";
 import type { Result } from "../lib/result.js";
 import type { Suite, SuiteContext } from "../lib/runner.js";
+import { integerOption } from "../lib/options.js";
 import { collectGarbage, median } from "../lib/stats.js";
 
 const CHILD = fileURLToPath(new URL("./ledger/emulator.child.ts", import.meta.url));
@@ -68,9 +69,9 @@ const suite: Suite = {
   name: "ledger",
   description: `no-op handler throughput, concurrency ${CONCURRENCY}: memory and Redis ledger vs none`,
   async run(ctx: SuiteContext): Promise<Result[]> {
-    const messages = Number(ctx.options.get("messages") ?? (ctx.quick ? 2_000 : 8_000));
+    const messages = integerOption(ctx.options, "messages", ctx.quick ? 2_000 : 8_000, 10);
     const skip = Math.floor(messages / 10);
-    const reps = Number(ctx.options.get("reps") ?? (ctx.quick ? 3 : 5));
+    const reps = integerOption(ctx.options, "reps", ctx.quick ? 3 : 5);
     const redisUrl = ctx.options.get("redis") ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
     const prefix = `sbw-bench:${randomUUID().slice(0, 8)}:`;
     const order: Mode[] = ["off", "memory", "redis"];

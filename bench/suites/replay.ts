@@ -36,6 +36,7 @@ import type { Comparison, Rate, Side } from "../lib/measure.js";
 import { throughput } from "../lib/result.js";
 import type { Result } from "../lib/result.js";
 import type { Suite, SuiteContext } from "../lib/runner.js";
+import { integerOption } from "../lib/options.js";
 import { collectGarbage, median, now } from "../lib/stats.js";
 
 const SUBSCRIPTION = "work";
@@ -230,8 +231,7 @@ const suite: Suite = {
   description: "sbworker dlq replay vs a plain SDK receive-send-complete loop (concurrency 1, 16)",
   async run(ctx: SuiteContext): Promise<Result[]> {
     const s = ctx.quick ? QUICK : FULL;
-    const repsText = ctx.options.get("reps");
-    const reps = repsText === undefined ? s.reps : Math.max(1, Number.parseInt(repsText, 10) || 1);
+    const reps = integerOption(ctx.options, "reps", s.reps);
     const names = new Map(
       CONCURRENCIES.map((c) => [c, Array.from({ length: 2 * (1 + reps) }, (_, i) => `replay-c${c}-${i}`)]),
     );

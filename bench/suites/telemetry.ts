@@ -24,6 +24,7 @@ import type { ServiceBusMessage } from "@azure/service-bus";
 import { toEmulatorConfig } from "../../src/topics/emulatorConfig.js";
 import { Child } from "../lib/child.js";
 import { fillEntity } from "../lib/measure.js";
+import { BenchOptionError, integerOption } from "../lib/options.js";
 import { loadWorkerModules, workerFromOption } from "../lib/compiled.js";
 import { throughput } from "../lib/result.js";
 import type { Result } from "../lib/result.js";
@@ -97,15 +98,8 @@ function modesOption(ctx: SuiteContext): Mode[] | undefined {
   const known: readonly string[] = [...MODES, ...EXTRA_MODES];
   const unknown = modes.filter((m) => !known.includes(m));
   if (unknown.length > 0)
-    throw new Error(`--modes: unknown ${unknown.join(", ")}; expected some of ${known.join(",")}`);
+    throw new BenchOptionError(`--modes: unknown ${unknown.join(", ")}; expected some of ${known.join(",")}`);
   return ["off", ...(modes as Mode[]).filter((m) => m !== "off")];
-}
-
-function numberOption(ctx: SuiteContext, name: string, fallback: number): number {
-  const text = ctx.options.get(name);
-  const n = text === undefined ? fallback : Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
-  return n;
 }
 
 const suite: Suite = {
@@ -115,9 +109,9 @@ const suite: Suite = {
     // Long runs: at 8,000 messages the timed part still held JIT tier-up and the first full GCs,
     // which flattered every mode with the same fixed costs (off ran 10,400 msg/s there, 13,200
     // in steady state) and left the ratios swinging by 10 % from run to run.
-    const messages = ctx.quick ? 3_000 : numberOption(ctx, "messages", 24_000);
+    const messages = ctx.quick ? 3_000 : integerOption(ctx.options, "messages", 24_000);
     const skip = ctx.quick ? 1_000 : Math.min(4_000, Math.floor(messages / 4));
-    const reps = ctx.quick ? 1 : numberOption(ctx, "reps", 5);
+    const reps = ctx.quick ? 1 : integerOption(ctx.options, "reps", 5);
     const modules = await loadWorkerModules(workerFromOption(ctx.options), ctx.log);
     // --quick: only the modes with targets; --modes=off,ratio10,...: these (off always runs).
     const order = modesOption(ctx) ?? (ctx.quick ? ["off", "all", "ratio10"] : [...MODES]);

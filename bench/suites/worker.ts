@@ -51,6 +51,7 @@ import {
   percentile,
 } from "../lib/measure.js";
 import type { Comparison, Rate, Side } from "../lib/measure.js";
+import { BenchOptionError, choiceOption, integerOption } from "../lib/options.js";
 import { cost, throughput } from "../lib/result.js";
 import type { Result } from "../lib/result.js";
 import type { Suite, SuiteContext } from "../lib/runner.js";
@@ -535,14 +536,6 @@ function compared(
     : { ...result, note: `messages per CPU-second of the client process: ratio ${cpuRatio.toFixed(3)}` };
 }
 
-function intOption(ctx: SuiteContext, key: string, fallback: number): number {
-  const text = ctx.options.get(key);
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${key} must be a non-negative integer`);
-  return n;
-}
-
 async function latencyResults(
   em: EmulatorProcess,
   latencyTopics: Record<Side, string>,
@@ -592,26 +585,23 @@ const suite: Suite = {
   description: "sbworker consumers (plain, sessions, latency) vs hand-written @azure/service-bus code",
   async run(ctx: SuiteContext): Promise<Result[]> {
     const s = ctx.quick ? QUICK : FULL;
-    const reps = Math.max(1, intOption(ctx, "reps", s.reps));
-    const sessions = Math.max(1, intOption(ctx, "sessions", s.sessions));
-    const ledgerOption = ctx.options.get("ledger") ?? "memory";
-    if (ledgerOption !== "memory" && ledgerOption !== "off")
-      throw new Error("--ledger must be memory or off");
+    const reps = integerOption(ctx.options, "reps", s.reps);
+    const sessions = integerOption(ctx.options, "sessions", s.sessions);
+    const ledgerOption = choiceOption(ctx.options, "ledger", ["memory", "off"] as const, "memory");
     const idleMs = DEFAULT_POLICY.sessionIdleTimeoutMs;
-    const sdkMode = ctx.options.get("sdk-session-loop") ?? "drain";
-    if (sdkMode !== "drain" && sdkMode !== "once")
-      throw new Error("--sdk-session-loop must be drain or once");
+    const sdkMode = choiceOption(ctx.options, "sdk-session-loop", ["drain", "once"] as const, "drain");
     const parts = new Set((ctx.options.get("parts") ?? "plain,sessions,latency").split(","));
     for (const p of parts)
-      if (!["plain", "sessions", "latency"].includes(p)) throw new Error(`--parts: unknown part ${p}`);
+      if (!["plain", "sessions", "latency"].includes(p))
+        throw new BenchOptionError(`--parts: unknown part ${p}; expected plain, sessions, latency`);
     const modules = await loadWorkerModules(workerFromOption(ctx.options), ctx.log);
     const settings = {
       ledger: ledgerOption,
       modules,
       sdkLoop: {
         mode: sdkMode,
-        batch: Math.max(1, intOption(ctx, "sdk-session-batch", SDK_SESSION_BATCH)),
-        waitMs: intOption(ctx, "sdk-session-wait-ms", idleMs),
+        batch: integerOption(ctx.options, "sdk-session-batch", SDK_SESSION_BATCH),
+        waitMs: integerOption(ctx.options, "sdk-session-wait-ms", idleMs, 0),
       },
     } as const;
     const loop = settings.sdkLoop;
