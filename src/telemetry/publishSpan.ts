@@ -33,18 +33,19 @@ export function startPublishSpan(
   parent: Context = context.active(),
 ): { readonly span: Span; readonly context: Context } {
   const operation = input.scheduledAt ? OPERATION.schedule : OPERATION.send;
+  // Optional fields assigned, not spread in from conditional objects (docs/performance.md).
   const attributes: Attributes = {
-    ...topicAttributes(input.topic),
     [ATTR.operationType]: OPERATION_TYPE.send,
     [ATTR.operationName]: operation,
-    ...(input.messageCount > 1 ? { [ATTR.batchMessageCount]: input.messageCount } : {}),
-    ...(input.messageId !== undefined ? { [ATTR.messageId]: input.messageId } : {}),
-    ...(input.subject !== undefined ? { [ATTR.subject]: input.subject } : {}),
-    ...(input.sessionId !== undefined ? { [ATTR.sessionId]: input.sessionId } : {}),
-    ...(input.correlationId !== undefined ? { [ATTR.conversationId]: input.correlationId } : {}),
-    ...(input.idempotencyKey !== undefined ? { [ATTR.idempotencyKey]: input.idempotencyKey } : {}),
-    ...(input.scheduledAt ? { [ATTR.scheduledAt]: input.scheduledAt.toISOString() } : {}),
+    ...topicAttributes(input.topic),
   };
+  if (input.messageCount > 1) attributes[ATTR.batchMessageCount] = input.messageCount;
+  if (input.messageId !== undefined) attributes[ATTR.messageId] = input.messageId;
+  if (input.subject !== undefined) attributes[ATTR.subject] = input.subject;
+  if (input.sessionId !== undefined) attributes[ATTR.sessionId] = input.sessionId;
+  if (input.correlationId !== undefined) attributes[ATTR.conversationId] = input.correlationId;
+  if (input.idempotencyKey !== undefined) attributes[ATTR.idempotencyKey] = input.idempotencyKey;
+  if (input.scheduledAt) attributes[ATTR.scheduledAt] = input.scheduledAt.toISOString();
   const span = (options.tracer ?? sbworkerTracer()).startSpan(
     input.scheduledAt ? SPAN_NAME.schedule(input.topic) : SPAN_NAME.send(input.topic),
     { kind: SpanKind.PRODUCER, attributes: options.dup ? withDup(attributes) : attributes },

@@ -185,6 +185,42 @@ describe("telemetry: spans", () => {
     assert.deepEqual(await t.named("abandon "), []);
   });
 
+  it("puts each given publish field on the PRODUCER span, and none that was not given", async () => {
+    const at = new Date("2026-12-01T08:00:00Z");
+    startPublishSpan({
+      topic: "orders",
+      messageCount: 1,
+      messageId: "m-9",
+      subject: "OrderPlaced",
+      sessionId: "o-9",
+      correlationId: "req-9",
+      idempotencyKey: "k-9",
+      scheduledAt: at,
+    }).span.end();
+    startPublishSpan({ topic: "orders", messageCount: 3 }).span.end();
+    const [one, batch] = await t.named("");
+    assert.ok(one && batch);
+    assert.equal(one.name, "schedule orders");
+    assert.deepEqual(
+      [
+        ATTR.messageId,
+        ATTR.subject,
+        ATTR.sessionId,
+        ATTR.conversationId,
+        ATTR.idempotencyKey,
+        ATTR.scheduledAt,
+        ATTR.operationName,
+        ATTR.destinationName,
+      ].map((k) => one.attributes[k]),
+      ["m-9", "OrderPlaced", "o-9", "req-9", "k-9", at.toISOString(), "schedule", "orders"],
+    );
+    assert.equal(one.attributes[ATTR.batchMessageCount], undefined);
+    assert.equal(batch.attributes[ATTR.batchMessageCount], 3);
+    assert.equal(batch.attributes[ATTR.operationName], "send");
+    for (const k of [ATTR.messageId, ATTR.subject, ATTR.sessionId, ATTR.idempotencyKey, ATTR.scheduledAt])
+      assert.equal(batch.attributes[k], undefined, k);
+  });
+
   it("maps settlements to dispositions and emits the renamed attributes on request", () => {
     assert.equal(dispositionOf({ kind: "abandon" }), DISPOSITION.abandon);
     assert.equal(dispositionOf({ kind: "retry", delayMs: 1, nextAttempt: 2 }), DISPOSITION.complete);
