@@ -62,6 +62,13 @@ describe("publisher: building a message", () => {
     assert.equal(long, deriveMessageId("OrderPlaced", "k".repeat(200)));
   });
 
+  it("keeps a derived MessageId readable up to the broker's 128 characters, and hashes beyond", () => {
+    const prefix = "OrderPlaced:";
+    const fits = "k".repeat(128 - prefix.length);
+    assert.equal(deriveMessageId("OrderPlaced", fits), `${prefix}${fits}`);
+    assert.match(deriveMessageId("OrderPlaced", `${fits}k`), /^[0-9a-f]{64}$/);
+  });
+
   it("prefers an explicit MessageId, and falls back to a random one without a key", () => {
     assert.equal(
       prepareMessage(

@@ -36,6 +36,12 @@ describe("telemetry: trace context on application properties", () => {
     assert.deepEqual(injectTraceContext(undefined, ROOT_CONTEXT), {});
   });
 
+  it("writes the context on a message that has no properties yet", () => {
+    const out = injectTraceContext<Record<string, unknown>>(undefined, ctx);
+    assert.equal(out[PROPERTY.traceparent], TRACEPARENT);
+    assert.equal(out[PROPERTY.diagnosticId], TRACEPARENT);
+  });
+
   it("reads traceparent first, else Diagnostic-Id", () => {
     const other = `00-${"1".repeat(32)}-${"2".repeat(16)}-00`;
     const both = extractSpanContext({ traceparent: TRACEPARENT, "Diagnostic-Id": other });
@@ -51,6 +57,8 @@ describe("telemetry: trace context on application properties", () => {
     assert.equal(extractSpanContext({ traceparent: "nope" }), undefined);
     assert.equal(extractSpanContext(undefined), undefined);
     assert.equal(hasTraceContext({ traceparent: 5 }), false);
+    assert.equal(hasTraceContext(undefined), false);
+    assert.equal(hasTraceContext({ "Diagnostic-Id": TRACEPARENT }), true);
   });
 
   it("parses traceparent exactly as the OpenTelemetry W3C propagator does", () => {
@@ -62,6 +70,7 @@ describe("telemetry: trace context on application properties", () => {
       `00-${t}-${s}-00`,
       `00-${t}-${s}-ff`,
       `00-${t.toUpperCase()}-${s}-01`, // uppercase hex is not W3C
+      `00-${t.toUpperCase()}-${s.toUpperCase()}-FF`, // in every part
       `00-${"0".repeat(32)}-${s}-01`,
       `00-${t}-${"0".repeat(16)}-01`,
       `ff-${t}-${s}-01`,
@@ -112,5 +121,9 @@ describe("telemetry: trace context on application properties", () => {
     });
     const out = injectTraceContext<Record<string, unknown>>({}, withState);
     assert.equal(out[PROPERTY.tracestate], "vendor=x");
+    const read = extractSpanContext(out);
+    assert.equal(read?.traceState?.serialize(), "vendor=x");
+    assert.equal(read?.traceState?.get("vendor"), "x");
+    assert.equal(extractSpanContext({ traceparent: TRACEPARENT })?.traceState, undefined);
   });
 });

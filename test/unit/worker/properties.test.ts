@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import type { ServiceBusReceivedMessage } from "@azure/service-bus";
-import { attemptOf, baseAttempt, retryCopy, retryMessageId } from "../../../src/worker/properties.js";
+import {
+  attemptOf,
+  baseAttempt,
+  messageIdText,
+  retryCopy,
+  retryMessageId,
+} from "../../../src/worker/properties.js";
 
 function received(overrides: Partial<ServiceBusReceivedMessage>): ServiceBusReceivedMessage {
   return {
@@ -35,6 +41,9 @@ describe("attempts and retry copies", () => {
         subject: "S",
         sessionId: "s1",
         correlationId: "c",
+        contentType: "application/json",
+        replyTo: "replies",
+        to: "billing",
         applicationProperties: { keep: "me", "sbw-attempt": 2, "sbw-root-message-id": "root" },
       }),
       "audit",
@@ -51,11 +60,30 @@ describe("attempts and retry copies", () => {
     assert.equal(copy.subject, "S");
     assert.equal(copy.sessionId, "s1");
     assert.equal(copy.correlationId, "c");
+    assert.equal(copy.contentType, "application/json");
+    assert.equal(copy.replyTo, "replies");
+    assert.equal(copy.to, "billing");
     assert.equal(copy.scheduledEnqueueTimeUtc, at);
   });
 
-  it("hashes ids that would exceed 128 characters", () => {
-    const id = retryMessageId("x".repeat(200), "audit", 1);
-    assert.match(id, /^[0-9a-f]{64}$/);
+  it("leaves out what the original did not carry", () => {
+    const copy = retryCopy(received({}), "audit", 2, new Date(0));
+    for (const key of ["contentType", "subject", "correlationId", "sessionId", "replyTo", "to"])
+      assert.equal(Object.hasOwn(copy, key), false, key);
+  });
+
+  it("keeps ids up to 128 characters readable and hashes longer ones", () => {
+    const suffix = "~audit~retry1";
+    const fits = "x".repeat(128 - suffix.length);
+    assert.equal(retryMessageId(fits, "audit", 1), `${fits}${suffix}`);
+    assert.match(retryMessageId(`${fits}x`, "audit", 1), /^[0-9a-f]{64}$/);
+    assert.match(retryMessageId("x".repeat(200), "audit", 1), /^[0-9a-f]{64}$/);
+  });
+
+  it("reads a MessageId of any AMQP type as text", () => {
+    assert.equal(messageIdText("m-1"), "m-1");
+    assert.equal(messageIdText(undefined), "");
+    assert.equal(messageIdText(42), "42");
+    assert.equal(messageIdText(Buffer.from([0xab, 0x01])), "ab01");
   });
 });
