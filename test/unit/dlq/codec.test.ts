@@ -4,9 +4,12 @@ import {
   decodeValue,
   encodeBody,
   encodeValue,
+  parseExportFile,
   parseRecord,
   recordToMessage,
+  viewOfRecord,
 } from "../../../src/cli/dlq/codec.js";
+import Long from "long";
 import { computeStats } from "../../../src/cli/dlq/stats.js";
 import { createProgress } from "../../../src/cli/dlq/progress.js";
 import type { MessageView } from "../../../src/cli/dlq/view.js";
@@ -46,6 +49,57 @@ describe("dlq export codec", () => {
       n: [1, null, "s"],
     });
     assert.deepEqual(decodeValue(json), value);
+  });
+
+  it("tags a plain Uint8Array as binary and a Long (annotation sequence numbers) as a long", () => {
+    assert.deepEqual(encodeValue(new Uint8Array([1, 2])), { $binary: "AQI=" });
+    assert.deepEqual(encodeValue(Long.fromString("72057594037927936")), { $long: "72057594037927936" });
+  });
+
+  it("reads an export file line by line, skipping blank lines, naming the line of a bad one", () => {
+    const line = JSON.stringify({ bodyType: "data", bodyEncoding: "utf8", body: "hi" });
+    assert.equal(parseExportFile(`${line}\n\n  \n${line}\n`, "dlq.jsonl").length, 2);
+    assert.throws(() => parseExportFile(`${line}\n\n{`, "dlq.jsonl"), /dlq\.jsonl:3: not JSON/);
+  });
+
+  it("accepts enqueued times with an offset", () => {
+    const record = parseRecord(
+      JSON.stringify({
+        bodyType: "data",
+        bodyEncoding: "utf8",
+        body: "",
+        enqueuedTimeUtc: "2024-05-01T10:00:00+02:00",
+      }),
+      "f:1",
+    );
+    assert.equal(viewOfRecord(record).enqueuedTimeUtc?.toISOString(), "2024-05-01T08:00:00.000Z");
+  });
+
+  it("shows a record to the selection as the broker's message would be", () => {
+    const view = (fields: Record<string, unknown>) =>
+      viewOfRecord(
+        parseRecord(JSON.stringify({ bodyType: "data", bodyEncoding: "utf8", body: "", ...fields }), "f"),
+      );
+    const full = view({
+      sequenceNumber: "72057594037927936",
+      messageId: "m-1",
+      correlationId: 42,
+      enqueuedTimeUtc: "2024-05-01T10:00:00Z",
+      applicationProperties: { region: "eu", "sbw-replay-count": 2 },
+    });
+    assert.equal(full.sequenceNumber, 72057594037927936n);
+    assert.equal(full.messageId, "m-1");
+    assert.equal(full.correlationId, "42");
+    assert.equal(full.enqueuedTimeUtc?.toISOString(), "2024-05-01T10:00:00.000Z");
+    assert.deepEqual(full.applicationProperties, { region: "eu", "sbw-replay-count": 2 });
+    assert.equal(full.replayCount, 2);
+    assert.equal(view({ messageId: { $binary: "q80=" } }).messageId, "abcd", "a binary id as hex");
+    assert.equal(view({ messageId: true }).messageId, "true");
+    assert.equal(view({ messageId: { $long: "7" } }).messageId, "7");
+    const bare = view({});
+    assert.equal(bare.sequenceNumber, undefined);
+    assert.equal(bare.messageId, undefined);
+    assert.equal(bare.enqueuedTimeUtc, undefined);
   });
 
   it("validates records and drops DeadLetter* properties when sending", () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DlqError } from "../../../src/cli/dlq/errors.js";
 import {
+  isEmptySelection,
   matchesSelection,
   parseMessageIdList,
   parseSelection,
@@ -70,6 +71,22 @@ describe("dlq selection parsing", () => {
       () => parseSelection({ since: "1h", until: "2h" }, { now }),
       /--until must be later than --since/,
     );
+    assert.throws(
+      () => parseSelection({ since: "1h", until: "1h" }, { now }),
+      /--until must be later than --since/,
+      "an empty window",
+    );
+  });
+
+  it("tells an empty selection (every message) from one with criteria", () => {
+    assert.equal(isEmptySelection(parseSelection({}, { now })), true);
+    assert.equal(
+      isEmptySelection(parseSelection({ reason: [] }, { now })),
+      true,
+      "an empty list selects nothing out",
+    );
+    assert.equal(isEmptySelection(parseSelection({ reason: ["Timeout"] }, { now })), false);
+    assert.equal(isEmptySelection(parseSelection({}, { now, messageIds: new Set(["m"]) })), false);
   });
 });
 
@@ -89,6 +106,9 @@ describe("dlq selection matching", () => {
     ["until, too new", { until: "2h" }, false],
     ["sequence inside", { sequence: "5-10" }, true],
     ["sequence outside", { sequence: "11-" }, false],
+    ["sequence above the range", { sequence: "-9" }, false],
+    ["sequence at the range's end", { sequence: "5-10" }, true],
+    ["sequence, just that one", { sequence: "10" }, true],
     ["where on a user property", { where: "region = 'eu'" }, true],
     ["where on a system property", { where: "sys.Label = 'OrderShipped'" }, false],
     ["where on the dead-letter reason", { where: "DeadLetterReason = 'Timeout'" }, true],

@@ -47,4 +47,25 @@ describe("ledger: memory specifics", () => {
     assert.equal(await kind("b", "b0"), "done", "scope b's older entries outlived a's oldest");
     assert.equal(await kind("a", "a14"), "done");
   });
+
+  it("evicts by expiry, not by insertion: the outcome that would expire first goes first", async () => {
+    const now = 1_000;
+    const store = new MemoryLedgerStore({ maxEntries: 10, now: () => now });
+    const key = (i: number) => ({ scope: "s", id: `k${i}` });
+    // k0 was written first but is kept longest; k8 was written last and expires first.
+    for (let i = 0; i < 9; i += 1) {
+      await store.claim(key(i), "h", 60_000);
+      await store.complete(key(i), "h", { status: "succeeded", at: now, holder: "h" }, 20_000 - i * 1_000);
+    }
+    await store.claim(key(9), "h", 60_000); // running: never evicted
+    await store.claim(key(10), "h", 60_000); // full: one must go
+    for (let i = 0; i < 8; i += 1)
+      assert.equal((await store.claim(key(i), "other", 60_000)).kind, "done", `k${i} kept`);
+    assert.equal((await store.claim(key(9), "other", 60_000)).kind, "held");
+    assert.equal(
+      (await store.claim(key(8), "other", 60_000)).kind,
+      "claimed",
+      "k8, the first to expire, went",
+    );
+  });
 });

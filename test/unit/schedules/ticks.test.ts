@@ -98,6 +98,25 @@ const table: readonly Row[] = [
 ];
 
 describe("schedule ticks", () => {
+  it("takes the fire times after `from` up to and including `to`: a tick at `from` has fired already", () => {
+    const minute = every(60_000);
+    assert.deepEqual(ticksBetween(minute, 120_000, 240_000), [180_000, 240_000]);
+    assert.deepEqual(ticksBetween(minute, 120_000, 120_000), []);
+    assert.deepEqual(
+      iso(ticksBetween(cron("0 * * * *"), at("2025-01-01T10:00:00Z"), at("2025-01-01T12:00:00Z"))),
+      ["2025-01-01T11:00:00.000Z", "2025-01-01T12:00:00.000Z"],
+    );
+  });
+
+  it("returns at most `max` ticks, the earliest", () => {
+    assert.deepEqual(ticksBetween(every(60_000), 0, 600_000, 3), [60_000, 120_000, 180_000]);
+    assert.deepEqual(
+      iso(ticksBetween(cron("0 * * * *"), at("2025-01-01T00:00:00Z"), at("2025-01-02T00:00:00Z"), 2)),
+      ["2025-01-01T01:00:00.000Z", "2025-01-01T02:00:00.000Z"],
+    );
+    assert.deepEqual(ticksBetween(every(60_000), 0, 600_000, 0), []);
+  });
+
   for (const row of table) {
     it(row.name, () => {
       assert.deepEqual(iso(ticksBetween(row.trigger, at(row.from), at(row.to))), row.expected);

@@ -93,4 +93,29 @@ describe("lock renewal", () => {
     assert.deepEqual(h.calls, []);
     assert.equal(h.renewal.lost.aborted, false);
   });
+
+  it("stop() during a renewal in flight: no report of it, and no renewal after", async () => {
+    let answer: (until: Date) => void = () => {};
+    const renewed: number[] = [];
+    const h = harness(() => new Promise<Date>((resolve) => (answer = resolve)), {
+      onRenewed: () => renewed.push(Date.now()),
+    });
+    await tick(20_000);
+    assert.deepEqual(h.calls, [20_000]);
+    h.renewal.stop();
+    answer(new Date(Date.now() + 30_000));
+    await tick(60_000);
+    assert.deepEqual(h.calls, [20_000], "the settled message's lock is not renewed again");
+    assert.deepEqual(renewed, []);
+  });
+
+  it("renews within maxRenewalMs and then lets the lock run out", async () => {
+    const h = harness(() => Promise.resolve(new Date(Date.now() + 30_000)), { maxRenewalMs: 40_000 });
+    await tick(20_000);
+    await tick(20_000);
+    assert.deepEqual(h.calls, [20_000, 40_000], "a renewal due at the budget's end still happens");
+    await tick(60_000);
+    assert.deepEqual(h.calls, [20_000, 40_000]);
+    assert.equal(h.renewal.lost.aborted, false, "running out of budget is not a lost lock");
+  });
 });

@@ -206,4 +206,20 @@ describe("settlement policy", () => {
     });
     assert.ok((s as { description: string }).description.length < 1200);
   });
+
+  it("keeps a message of up to 1,000 characters whole and cuts a longer one there", () => {
+    const messageOf = (length: number): string => {
+      const s = decideSettlement({
+        outcome: { kind: "failed", error: new PermanentError("x".repeat(length)) },
+        attempt: 1,
+        handler,
+        policy,
+      });
+      assert.equal(s.kind, "deadLetter");
+      return (JSON.parse((s as { description: string }).description) as { error: { message: string } }).error
+        .message;
+    };
+    assert.equal(messageOf(1_000), "x".repeat(1_000));
+    assert.equal(messageOf(1_001), `${"x".repeat(1_000)}…`);
+  });
 });

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { enterPhase, newSlot, type Slot, wedgedSlot } from "../../../src/worker/sessionSlot.js";
+import { ServiceBusError } from "@azure/service-bus";
+import {
+  enterPhase,
+  isNoSessionAvailable,
+  newSlot,
+  type Slot,
+  wedgedSlot,
+} from "../../../src/worker/sessionSlot.js";
 
 describe("session slot liveness", () => {
   const limits = { livenessTimeoutMs: 1_000, acceptTimeoutMs: 5_000, idleTimeoutMs: 250 };
@@ -33,4 +40,21 @@ describe("session slot liveness", () => {
     assert.deepEqual([s.phase, s.since], ["receiving", now]);
     assert.equal(wedgedSlot([s], limits, now), undefined);
   });
+
+  it("starts accepting, idle", () => {
+    assert.deepEqual(newSlot(5), { phase: "accepting", since: 5, failingSince: undefined, busy: false });
+  });
+});
+
+describe("session accept: nothing available is not a failure", () => {
+  const table: [string, unknown, boolean][] = [
+    ["the accept's long-poll ran out", new ServiceBusError("no session", "ServiceTimeout"), true],
+    ["every session is locked", new ServiceBusError("locked", "SessionCannotBeLocked"), true],
+    ["the entity is gone", new ServiceBusError("gone", "MessagingEntityNotFound"), false],
+    ["no rights", new ServiceBusError("denied", "UnauthorizedAccess"), false],
+    ["not a Service Bus error", new Error("ServiceTimeout"), false],
+  ];
+  for (const [name, error, expected] of table)
+    it(`${name}: ${expected ? "try again" : "a failure"}`, () =>
+      assert.equal(isNoSessionAvailable(error), expected));
 });
