@@ -7,8 +7,10 @@ import {
   parseExportFile,
   parseRecord,
   recordToMessage,
+  toRecord,
   viewOfRecord,
 } from "../../../src/cli/dlq/codec.js";
+import type { ServiceBusReceivedMessage } from "@azure/service-bus";
 import Long from "long";
 import { computeStats } from "../../../src/cli/dlq/stats.js";
 import { createProgress } from "../../../src/cli/dlq/progress.js";
@@ -73,6 +75,54 @@ describe("dlq export codec", () => {
       "f:1",
     );
     assert.equal(viewOfRecord(record).enqueuedTimeUtc?.toISOString(), "2024-05-01T08:00:00.000Z");
+  });
+
+  it("exports a received dead letter with its reason, description, ids and body, and reads it back", () => {
+    // What the SDK hands the CLI (skipParsingBodyAsJson, skipConvertingDate), as plain data.
+    const received = (fields: Partial<ServiceBusReceivedMessage>, bodyType?: "data" | "value") =>
+      ({
+        body: Buffer.from('{"orderId":"o-1"}'),
+        messageId: "m-1",
+        sequenceNumber: Long.fromNumber(42),
+        enqueuedTimeUtc: new Date("2024-05-01T10:00:00Z"),
+        deliveryCount: 3,
+        deadLetterReason: "MaxDeliveryCountExceeded",
+        deadLetterErrorDescription: "gave up after 3",
+        subject: "OrderPlaced",
+        applicationProperties: { region: "eu" },
+        _rawAmqpMessage: { bodyType, messageAnnotations: { "x-opt-sequence-number": Long.fromNumber(42) } },
+        ...fields,
+      }) as unknown as ServiceBusReceivedMessage;
+    const record = toRecord(received({}, "data"), "orders/subscriptions/audit/$deadletterqueue");
+    assert.deepEqual(
+      { ...record, annotations: undefined },
+      {
+        entity: "orders/subscriptions/audit/$deadletterqueue",
+        sequenceNumber: "42",
+        messageId: "m-1",
+        enqueuedTimeUtc: "2024-05-01T10:00:00.000Z",
+        deliveryCount: 3,
+        deadLetterReason: "MaxDeliveryCountExceeded",
+        deadLetterErrorDescription: "gave up after 3",
+        bodyType: "data",
+        bodyEncoding: "json",
+        body: { orderId: "o-1" },
+        subject: "OrderPlaced",
+        applicationProperties: { region: "eu" },
+        annotations: undefined,
+      },
+    );
+    assert.deepEqual(record.annotations, { "x-opt-sequence-number": { $long: "42" } });
+    const line = parseRecord(JSON.stringify(record), "f:1");
+    assert.deepEqual(recordToMessage(line, "f:1").message.body, Buffer.from('{"orderId":"o-1"}'));
+    // An AMQP value body, and a data body the SDK did not leave as bytes, are kept as values.
+    const value = toRecord(received({ body: { n: 1 } }, "value"), "q");
+    assert.deepEqual([value.bodyType, value.bodyEncoding, value.body], ["value", undefined, { n: 1 }]);
+    const decoded = toRecord(received({ body: { n: 1 } }), "q");
+    assert.deepEqual([decoded.bodyType, decoded.body], ["value", { n: 1 }]);
+    assert.deepEqual(recordToMessage(parseRecord(JSON.stringify(decoded), "f:2"), "f:2").message.body, {
+      n: 1,
+    });
   });
 
   it("shows a record to the selection as the broker's message would be", () => {
