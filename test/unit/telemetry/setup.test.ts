@@ -62,6 +62,15 @@ describe("telemetry: settings from OTEL_* variables", () => {
       OTEL_BSP_SCHEDULE_DELAY: "100",
     });
     assert.deepEqual(s.sampler, { name: "parentbased_traceidratio", ratio: 0.1 });
+    for (const [arg, ratio] of [
+      ["0", 0],
+      ["1", 1],
+    ] as const)
+      assert.equal(
+        telemetrySettings({ OTEL_TRACES_SAMPLER_ARG: arg }).sampler.ratio,
+        ratio,
+        "the ends are valid",
+      );
     assert.equal(s.parentFromMessage, true);
     assert.equal(s.settlement, "span");
     assert.equal(telemetrySettings({}).settlement, "event");

@@ -71,6 +71,29 @@ describe("worker configuration", () => {
     assert.equal(loadConfig({ SBW_HTTP_PORT: "off" }).http.port, undefined);
   });
 
+  it("chooses the ledger, schedules and SDK settings, with defaults; zero is a value, not unset", () => {
+    const d = loadConfig({});
+    assert.deepEqual(d.jobs.ledger, { kind: "memory" });
+    assert.equal(d.schedules.enabled, true);
+    assert.deepEqual(d.serviceBus, { timeoutMs: 60_000, maxRetries: 3, retryDelayMs: 1_000 });
+    assert.deepEqual(
+      [d.maxLockRenewalMs, d.livenessTimeoutMs, d.sessionAcceptTimeoutMs],
+      [3_600_000, 120_000, 5_000],
+    );
+    assert.deepEqual([d.jobs.leaseMs, d.jobs.progressIntervalMs], [30_000, 1_000]);
+    assert.deepEqual(loadConfig({ REDIS_URL: "redis://r:6379" }).jobs.ledger, {
+      kind: "redis",
+      url: "redis://r:6379",
+      prefix: "sbw:ledger:",
+    });
+    assert.deepEqual(loadConfig({ REDIS_URL: "redis://r:6379", SBW_LEDGER: "memory" }).jobs.ledger, {
+      kind: "memory",
+    });
+    assert.deepEqual(loadConfig({ SBW_LEDGER: "off" }).jobs.ledger, { kind: "off" });
+    assert.equal(loadConfig({ SBW_SCHEDULES: "off" }).schedules.enabled, false);
+    assert.equal(loadConfig({ SBW_SERVICEBUS_MAX_RETRIES: "0" }).serviceBus.maxRetries, 0);
+  });
+
   it("treats empty values as unset", () => {
     assert.equal(
       loadConfig({ SBW_CONCURRENCY: "", SERVICEBUS_CONNECTION_STRING: " " }).connection,
@@ -153,6 +176,12 @@ describe("worker configuration", () => {
         loadConfig({ SBW_SUBSCRIPTIONS: "orders/audit", SBW_CONCURRENCY: "2" }),
       );
       assert.equal(b!.policy.concurrency, 2);
+      const [noDrain] = selectSubscriptions(
+        topology,
+        all,
+        loadConfig({ SBW_SUBSCRIPTIONS: "orders/audit", SBW_DRAIN_TIMEOUT_MS: "0" }),
+      );
+      assert.equal(noDrain!.policy.drainTimeoutMs, 0, "0 overrides, it does not fall back");
     });
 
     it("names unknown subscriptions and those without handlers", () => {
