@@ -182,4 +182,77 @@ describe("jobs: runtime (memory ledger)", () => {
     assert.deepEqual(resumed.context.resumeFrom, { next: 3 });
     await resumed.finish({ kind: "success" }, { kind: "complete" });
   });
+
+  it("renews a running job's claim, so another pod keeps waiting past the first lease", async () => {
+    const job = run(await jobs.admit(message("r1"), delivery("r1")));
+    job.start();
+    const key = { scope: binding.key, id: "r1" };
+    const heldUntil = async (): Promise<number> => {
+      const claim = await store.claim(key, "pod-b", 300);
+      assert.equal(claim.kind, "held", "the other pod never gets the claim");
+      return claim.kind === "held" ? claim.leaseExpiresAt : 0;
+    };
+    const firstExpiry = await heldUntil();
+    // Three lease lengths: without renewals the claim would have run out twice over.
+    const until = Date.now() + 900;
+    let lastExpiry = firstExpiry;
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      lastExpiry = await heldUntil();
+    }
+    assert.ok(lastExpiry > firstExpiry + 500, "the lease moved on");
+    await job.finish({ kind: "success" }, { kind: "complete" });
+    assert.equal((await store.claim(key, "pod-b", 300)).kind, "done");
+  });
+
+  it("publishes each job's life as events a foreground service can show", async () => {
+    const events: { subject: string; payload: Record<string, unknown> }[] = [];
+    const withEvents = runtime.forSubscription(
+      binding,
+      { stallTimeoutMs: 100, jobEvents: true },
+      (subject, payload) => {
+        events.push({ subject, payload });
+        return Promise.resolve();
+      },
+      log,
+    );
+    const done = run(await withEvents.admit(message("e1"), delivery("e1")));
+    done.start();
+    await done.finish({ kind: "success" }, { kind: "complete" });
+    const failing = run(await withEvents.admit(message("e2"), delivery("e2")));
+    failing.start();
+    await failing.context.checkpoint({ step: 1 });
+    const error = Object.assign(new Error("smtp down"), { code: "ECONNREFUSED" });
+    await failing.finish({ kind: "failed", error }, { kind: "abandon" });
+    const resumed = run(await withEvents.admit(message("e2"), delivery("e2")));
+    resumed.start();
+    await resumed.finish(
+      { kind: "failed", error },
+      { kind: "deadLetter", reason: "MaxAttemptsExceeded", description: "gave up" },
+    );
+    await runtime.close(); // flushes the events in flight (closing twice is harmless)
+
+    const seen = events.map((e) => `${e.subject}:${String(e.payload.jobId)}`);
+    assert.deepEqual(seen, [
+      "JobStarted:e1",
+      "JobSucceeded:e1",
+      "JobStarted:e2",
+      "JobFailed:e2",
+      "JobStarted:e2",
+      "JobDeadLettered:e2",
+    ]);
+    const [started, succeeded, , failed, restarted, deadLettered] = events.map((e) => e.payload);
+    assert.equal(started!.resumed, false);
+    assert.equal(restarted!.resumed, true, "a run that got a checkpoint says it resumed");
+    assert.ok(typeof succeeded!.durationMs === "number" && succeeded!.durationMs >= 0);
+    assert.ok(succeeded!.durationMs < 3_600_000, "a duration, not a timestamp");
+    assert.deepEqual(failed!.error, { class: "Error", code: "ECONNREFUSED", message: "smtp down" });
+    assert.equal(failed!.willRetry, true);
+    assert.deepEqual([deadLettered!.reason, deadLettered!.description], ["MaxAttemptsExceeded", "gave up"]);
+    for (const e of events)
+      assert.deepEqual(
+        [e.payload.topic, e.payload.subscription, e.payload.subject, e.payload.attempt],
+        ["jobs", "work", "Job", 1],
+      );
+  });
 });
