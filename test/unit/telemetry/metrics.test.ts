@@ -79,15 +79,18 @@ describe("telemetry: worker metrics", () => {
     o.sessionAccepted!({ subscription: "orders/fulfillment", sessionId: "t" });
     o.sessionReleased!({ subscription: "orders/fulfillment", sessionId: "s", reason: "idle" });
     const job = { ...base, subscription: "fulfillment", jobId: "k" };
+    // Two of the counted kind, one of another: a counter keyed on the wrong kind reads 1, not 2.
+    o.jobSkipped!({ ...job, why: "done" });
     o.jobSkipped!({ ...job, why: "done" });
     o.jobSkipped!({ ...job, why: "cancelled" });
+    o.jobAborted!({ ...job, code: "Stalled" });
     o.jobAborted!({ ...job, code: "Stalled" });
     o.jobAborted!({ ...job, code: "Cancelled" });
     assert.equal(await value(m, "sbworker_lock_renewals_total", sub), 1);
     assert.equal(await value(m, "sbworker_lock_lost_total", sub), 1);
     assert.equal(await value(m, "sbworker_sessions_held", sub), 1);
-    assert.equal(await value(m, "sbworker_ledger_duplicates_total", sub), 1);
-    assert.equal(await value(m, "sbworker_stalled_total", sub), 1);
+    assert.equal(await value(m, "sbworker_ledger_duplicates_total", sub), 2);
+    assert.equal(await value(m, "sbworker_stalled_total", sub), 2);
     assert.match(
       await m.render(),
       /sbworker_session_acquire_seconds_count\{subscription="orders\/fulfillment"\} 1/,
