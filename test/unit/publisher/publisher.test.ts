@@ -9,6 +9,7 @@ import {
   retryDelay,
   type PublishError,
 } from "../../../src/publisher/index.js";
+import { ATTR } from "../../../src/telemetry/attributes.js";
 import { defineTopic } from "../../../src/topics/dsl.js";
 import { memoryTracing, type MemoryTracing } from "../telemetry/helpers.js";
 
@@ -27,6 +28,7 @@ function fakeClient(options: { perBatch?: number; failures?: unknown[] } = {}) {
   const sent: { entity: string; messages: ServiceBusMessage[]; scheduledAt?: Date }[] = [];
   const failures = [...(options.failures ?? [])];
   let closedSenders = 0;
+  let clientClosed = false;
   const client = {
     createSender(entity: string) {
       const maybeFail = () => {
@@ -62,9 +64,17 @@ function fakeClient(options: { perBatch?: number; failures?: unknown[] } = {}) {
         },
       };
     },
-    close: () => Promise.resolve(),
+    close: () => {
+      clientClosed = true;
+      return Promise.resolve();
+    },
   };
-  return { client: client as unknown as ServiceBusClient, sent, closed: () => closedSenders };
+  return {
+    client: client as unknown as ServiceBusClient,
+    sent,
+    closed: () => closedSenders,
+    clientClosed: () => clientClosed,
+  };
 }
 
 const busy = () => new ServiceBusError("busy", "ServiceBusy");
@@ -102,6 +112,38 @@ describe("publisher: sending", () => {
     await publisher.close();
     await publisher.close();
     assert.equal(fake.closed(), 1);
+    assert.equal(fake.clientClosed(), false, "a client passed in is the caller's to close");
+  });
+
+  it("names a single publish's options on its PRODUCER span, and only a single one's", async () => {
+    const fake = fakeClient();
+    const publisher = createPublisher({ client: fake.client, topology });
+    const at = new Date(Date.now() + 60_000);
+    await publisher.publish(
+      "jobs",
+      "Job",
+      { id: "3" },
+      { sessionId: "s-1", idempotencyKey: "req-3", correlationId: "corr-3", scheduledAt: at },
+    );
+    const [scheduled] = await t.named("schedule jobs");
+    assert.equal(scheduled?.attributes[ATTR.sessionId], "s-1");
+    assert.equal(scheduled?.attributes[ATTR.idempotencyKey], "req-3");
+    assert.equal(scheduled?.attributes[ATTR.conversationId], "corr-3");
+    assert.equal(scheduled?.attributes[ATTR.scheduledAt], at.toISOString());
+    await publisher.publish("jobs", "Job", { id: "4" });
+    const [plain] = await t.named("send jobs");
+    for (const key of [ATTR.sessionId, ATTR.idempotencyKey, ATTR.conversationId, ATTR.scheduledAt])
+      assert.equal(key in plain!.attributes, false, key);
+    await publisher.publishBatch([
+      { topic: "jobs", subject: "Job", payload: { id: "5" }, options: { sessionId: "s-5", scheduledAt: at } },
+      { topic: "jobs", subject: "Job", payload: { id: "6" }, options: { sessionId: "s-6", scheduledAt: at } },
+    ]);
+    // A batch may mix sent and scheduled messages: its span is a "send" naming none of them.
+    const batch = (await t.named("send jobs")).find((x) => x.attributes[ATTR.batchMessageCount] === 2);
+    assert.ok(batch, "one PRODUCER span for the two scheduled together");
+    assert.equal(ATTR.sessionId in batch.attributes, false, "a batch names no one message's session");
+    assert.equal(ATTR.scheduledAt in batch.attributes, false);
+    await publisher.close();
   });
 
   it("schedules with trace context too, and returns the sequence number", async () => {
