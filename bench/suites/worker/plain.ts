@@ -5,7 +5,7 @@ import type { EmulatorProcess } from "../../lib/emulatorChild.js";
 import { Completion, errorText, fillEntity } from "../../lib/measure.js";
 import type { Rate, Side } from "../../lib/measure.js";
 import { collectGarbage } from "../../lib/stats.js";
-import { completionObserver, noop, plainTopic, startBenchWorker } from "./shared.js";
+import { drainWithWorker, expectDrained, noop, plainTopic } from "./shared.js";
 import type { PlainTopology, WorkerSettings } from "./shared.js";
 
 export async function plainOnce(
@@ -21,18 +21,13 @@ export async function plainOnce(
   const completion = new Completion(total, Math.max(1, Math.floor(total / 10)));
   if (side === "sbworker") {
     const topology: PlainTopology = plainTopic(topic, concurrency);
-    const worker = await startBenchWorker(
+    await drainWithWorker(
       em.connectionString,
       topology,
       { bench: { work: { Noop: () => Promise.resolve() } } },
-      completionObserver(completion),
+      completion,
       settings,
     );
-    try {
-      await completion.done;
-    } finally {
-      await worker.close();
-    }
   } else {
     const client = new ServiceBusClient(em.connectionString);
     const receiver = client.createReceiver(topic, "work", { receiveMode: "peekLock" });
@@ -57,8 +52,6 @@ export async function plainOnce(
       await client.close();
     }
   }
-  const left = await em.entity(`${topic}/work`);
-  if (left.active + left.locked !== 0)
-    throw new Error(`${left.active + left.locked} messages left in ${topic}/work`);
+  await expectDrained(em, `${topic}/work`);
   return completion.rate();
 }

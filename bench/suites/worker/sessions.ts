@@ -11,11 +11,11 @@ import type { Rate, Side } from "../../lib/measure.js";
 import { collectGarbage } from "../../lib/stats.js";
 import {
   ACCEPT_TIMEOUT_MS,
-  completionObserver,
+  drainWithWorker,
+  expectDrained,
   MESSAGES_PER_SESSION,
   SESSION_SLOTS,
   sessionTopic,
-  startBenchWorker,
 } from "./shared.js";
 import type { SessionTopology, WorkerSettings } from "./shared.js";
 
@@ -131,7 +131,7 @@ export async function sessionsOnce(
   if (side === "sbworker") {
     const topology: SessionTopology = sessionTopic(topic);
     completion.begin();
-    const worker = await startBenchWorker(
+    await drainWithWorker(
       em.connectionString,
       topology,
       {
@@ -144,20 +144,13 @@ export async function sessionsOnce(
           },
         },
       },
-      completionObserver(completion),
+      completion,
       settings,
     );
-    try {
-      await completion.done;
-    } finally {
-      await worker.close();
-    }
   } else {
     await sdkSessions(em.connectionString, topic, completion, check, settings.sdkLoop);
   }
   if (check.violations.length > 0) throw new Error(`order broken: ${check.violations.join("; ")}`);
-  const left = await em.entity(`${topic}/ordered`);
-  if (left.active + left.locked !== 0)
-    throw new Error(`${left.active + left.locked} messages left in ${topic}/ordered`);
+  await expectDrained(em, `${topic}/ordered`);
   return completion.rate();
 }

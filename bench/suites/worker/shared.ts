@@ -13,6 +13,7 @@ import { toEmulatorConfig } from "../../../src/topics/emulatorConfig.js";
 import type { WorkerObserver } from "../../../src/worker/observer.js";
 import type { Worker } from "../../../src/worker/worker.js";
 import type { WorkerModules } from "../../lib/compiled.js";
+import type { EmulatorProcess } from "../../lib/emulatorChild.js";
 import { noopTopology } from "../../lib/noopTopic.js";
 import { errorText } from "../../lib/measure.js";
 import type { Completion } from "../../lib/measure.js";
@@ -142,6 +143,35 @@ export async function startBenchWorker<T extends TopologyShape>(
     logger: pino({ level: "silent" }),
     observers: [observer],
   });
+}
+
+/** sbworker on `topology` until `completion` is done (or has failed), then closed. */
+export async function drainWithWorker<T extends TopologyShape>(
+  connectionString: string,
+  topology: T,
+  handlers: HandlerMap<T>,
+  completion: Completion,
+  settings: WorkerSettings,
+): Promise<void> {
+  const worker = await startBenchWorker(
+    connectionString,
+    topology,
+    handlers,
+    completionObserver(completion),
+    settings,
+  );
+  try {
+    await completion.done;
+  } finally {
+    await worker.close();
+  }
+}
+
+/** Fails the run when a side left messages behind (a lost or stuck message would flatter its rate). */
+export async function expectDrained(em: EmulatorProcess, path: string): Promise<void> {
+  const left = await em.entity(path);
+  if (left.active + left.locked !== 0)
+    throw new Error(`${left.active + left.locked} messages left in ${path}`);
 }
 
 /** Counts completions; anything but a completion, or a receive error, fails the run. */
