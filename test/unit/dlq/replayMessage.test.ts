@@ -40,25 +40,30 @@ describe("dlq replay MessageId", () => {
 describe("dlq replay message", () => {
   const source = { kind: "subscription", topic: "orders", subscription: "audit" } as const;
   const target = { kind: "subscription", topic: "orders", subscription: "audit" } as const;
+  const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  /** The dead letter's own fields, each of which its replay must carry. */
+  const headers = {
+    contentType: "application/json",
+    subject: "OrderPlaced",
+    correlationId: "corr-1",
+    sessionId: "o-1",
+    replyTo: "replies",
+    replyToSessionId: "r-1",
+    to: "billing",
+    partitionKey: "o-1",
+    timeToLive: 60_000,
+  };
   /** A dead letter as the SDK hands it to the CLI (skipParsingBodyAsJson), as plain data. */
   const deadLetter = (bodyType: "data" | "value" | "sequence", body: unknown) =>
     ({
       body,
       messageId: "order-1",
       sequenceNumber: Long.fromNumber(7),
-      contentType: "application/json",
-      subject: "OrderPlaced",
-      correlationId: "corr-1",
-      sessionId: "o-1",
-      replyTo: "replies",
-      replyToSessionId: "r-1",
-      to: "billing",
-      partitionKey: "o-1",
-      timeToLive: 60_000,
+      ...headers,
       deadLetterReason: "MaxDeliveryCountExceeded",
       applicationProperties: {
         region: "eu",
-        traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        traceparent,
         DeadLetterReason: "MaxDeliveryCountExceeded",
         "sbw-attempt": 3,
       },
@@ -67,7 +72,7 @@ describe("dlq replay message", () => {
 
   const replayProps = {
     region: "eu",
-    traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    traceparent,
     "sbw-replay-count": 1,
     "sbw-original-message-id": "order-1",
     "sbw-original-dead-letter-reason": "MaxDeliveryCountExceeded",
@@ -83,15 +88,7 @@ describe("dlq replay message", () => {
       body: bytes,
       messageId,
       applicationProperties: replayProps,
-      contentType: "application/json",
-      subject: "OrderPlaced",
-      correlationId: "corr-1",
-      sessionId: "o-1",
-      replyTo: "replies",
-      replyToSessionId: "r-1",
-      to: "billing",
-      partitionKey: "o-1",
-      timeToLive: 60_000,
+      ...headers,
     });
   });
 
