@@ -15,6 +15,7 @@
  * | `OTEL_SDK_DISABLED=true`, `OTEL_TRACES_EXPORTER=none` | off                                               |
  * | `SBW_TRACE_PARENT_FROM_MESSAGE=true`       | worker spans are children of the publisher's (./tracing.ts)  |
  * | `SBW_TRACE_SETTLEMENT=event\|span`         | a settlement as an event (default) or a child span (./tracing.ts) |
+ * | `SBW_TRACE_CONTEXT=async-local-storage\|promise` | how the active span follows async code (./promiseContext.ts) |
  * | `OTEL_SEMCONV_STABILITY_OPT_IN=messaging/dup` | also emit the renamed attributes (./attributes.ts)        |
  *
  * With no endpoint tracing is off cleanly: the SDK is not even loaded, spans are non-recording.
@@ -36,6 +37,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Time the exporter gets on shutdown; src/deploy/timing.ts budgets the same (TELEMETRY_FLUSH_MS). */
 export const TELEMETRY_FLUSH_MS = 10_000;
+
+/** How the active context follows async code (`SBW_TRACE_CONTEXT`). */
+export type ContextPropagation = "promise" | "async-local-storage";
 
 export type OtlpProtocol = "http/protobuf" | "http/json";
 export type SamplerName =
@@ -71,6 +75,7 @@ export interface TelemetrySettings {
   readonly parentFromMessage: boolean;
   readonly settlement: SettlementRecording;
   readonly dup: boolean;
+  readonly context: ContextPropagation;
 }
 
 export class TelemetryConfigError extends Error {
@@ -165,6 +170,10 @@ export function telemetrySettings(env: Env): TelemetrySettings {
   if (settlementText !== "event" && settlementText !== "span")
     issues.push(`SBW_TRACE_SETTLEMENT: expected event or span, got "${settlementText}"`);
 
+  const contextText = value(env, "SBW_TRACE_CONTEXT") ?? "async-local-storage";
+  if (contextText !== "promise" && contextText !== "async-local-storage")
+    issues.push(`SBW_TRACE_CONTEXT: expected async-local-storage or promise, got "${contextText}"`);
+
   if (issues.length > 0) throw new TelemetryConfigError(issues);
   return {
     exporter: disabled || url === undefined ? undefined : { url, protocol, headers },
@@ -174,6 +183,7 @@ export function telemetrySettings(env: Env): TelemetrySettings {
     parentFromMessage: parentText === "true",
     settlement: settlementText === "span" ? "span" : "event",
     dup: dupRequested(env),
+    context: contextText === "promise" ? "promise" : "async-local-storage",
   };
 }
 
@@ -223,7 +233,7 @@ export interface StartTelemetryOptions {
   /** Overrides the sampler the environment names. */
   readonly sampler?: Sampler;
   /**
-   * Overrides the SDK's AsyncLocalStorage context manager (the telemetry bench measures a
+   * Overrides the context manager `SBW_TRACE_CONTEXT` names (the telemetry bench measures a
    * synchronous-only one: docs/telemetry.md, "Cost"). Not for production: with a manager that
    * does not follow `await`, a handler loses its span after its first one.
    */
@@ -259,8 +269,14 @@ export async function startTelemetry(env: Env, options: StartTelemetryOptions = 
     batch = new BatchSpanProcessor(await createExporter(settings.exporter), settings.batch);
     processors.push(batch);
   }
+  // Undefined: the SDK's own AsyncLocalStorage manager.
+  const contextManager =
+    options.contextManager ??
+    (settings.context === "promise"
+      ? new (await import("./promiseContext.js")).PromiseContextManager()
+      : undefined);
   const sdk = new NodeSDK({
-    ...(options.contextManager ? { contextManager: options.contextManager } : {}),
+    ...(contextManager ? { contextManager } : {}),
     serviceName: settings.serviceName,
     sampler: options.sampler ?? (await createSampler(settings.sampler)),
     spanProcessors: processors,

@@ -44,12 +44,13 @@ export interface Stack {
 export async function startStack(
   handlers: HandlerMap<TelemetryTopology>,
   env: Record<string, string> = {},
+  /** The worker's logger (default: silent, without the trace mixin). */
+  log: Logger = testLogger(),
 ): Promise<Stack> {
   const topology = telemetryTopology();
   const emulator = await startTestEmulator(topology);
   const recorder = new Recorder();
   const telemetry = createWorkerTelemetry({ SBW_PROCESS_METRICS: "false", ...env });
-  const log = testLogger();
   const worker = await startWorker({
     config: testConfig(emulator, { SBW_SESSION_IDLE_TIMEOUT_MS: "50", ...env }),
     registry: defineHandlers(topology, handlers),

@@ -74,6 +74,8 @@ describe("telemetry: settings from OTEL_* variables", () => {
     assert.equal(s.parentFromMessage, true);
     assert.equal(s.settlement, "span");
     assert.equal(telemetrySettings({}).settlement, "event");
+    assert.equal(telemetrySettings({}).context, "async-local-storage");
+    assert.equal(telemetrySettings({ SBW_TRACE_CONTEXT: "promise" }).context, "promise");
     assert.equal(s.dup, true);
     assert.equal(s.serviceName, "orders-api");
     assert.deepEqual(s.batch, { scheduledDelayMillis: 100 });
@@ -89,6 +91,7 @@ describe("telemetry: settings from OTEL_* variables", () => {
         OTEL_TRACES_SAMPLER_ARG: "2",
         SBW_TRACE_PARENT_FROM_MESSAGE: "yes",
         SBW_TRACE_SETTLEMENT: "both",
+        SBW_TRACE_CONTEXT: "zone",
         OTEL_BSP_SCHEDULE_DELAY: "-1",
       });
     } catch (e) {
@@ -96,8 +99,11 @@ describe("telemetry: settings from OTEL_* variables", () => {
     }
     assert.ok(isTelemetryConfigError(error));
     assert.ok(error instanceof TelemetryConfigError);
-    assert.equal(error.issues.length, 7, error.issues.join("\n"));
+    assert.equal(error.issues.length, 8, error.issues.join("\n"));
     assert.ok(error.issues.includes('SBW_TRACE_SETTLEMENT: expected event or span, got "both"'));
+    assert.ok(
+      error.issues.includes('SBW_TRACE_CONTEXT: expected async-local-storage or promise, got "zone"'),
+    );
     assert.match(error.issues[1]!, /grpc is not bundled/);
   });
 
@@ -113,6 +119,41 @@ describe("telemetry: settings from OTEL_* variables", () => {
       () => workerTelemetrySettings({ SBW_METRICS: "on" }),
       /SBW_METRICS: expected true or false/,
     );
+  });
+});
+
+describe("telemetry: the context manager SBW_TRACE_CONTEXT names", () => {
+  /** What a timer callback scheduled inside a context sees: only AsyncLocalStorage follows it. */
+  async function contextSeen(env: Record<string, string>) {
+    const { context, createContextKey, ROOT_CONTEXT } = await import("@opentelemetry/api");
+    const { InMemorySpanExporter, SimpleSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
+    const telemetry = await startTelemetry(env, {
+      spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())],
+    });
+    try {
+      const key = createContextKey("k");
+      return await context.with(ROOT_CONTEXT.setValue(key, "job"), async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        const afterAwait = context.active().getValue(key);
+        const inTimer = await new Promise((resolve) =>
+          setTimeout(() => resolve(context.active().getValue(key)), 1),
+        );
+        return { afterAwait, inTimer };
+      });
+    } finally {
+      await telemetry.shutdown();
+    }
+  }
+
+  it("is OpenTelemetry's AsyncLocalStorage manager by default: timers keep the context too", async () => {
+    assert.deepEqual(await contextSeen({}), { afterAwait: "job", inTimer: "job" });
+  });
+
+  it("is the promise-hook manager with SBW_TRACE_CONTEXT=promise: awaits keep it, a bare timer does not", async () => {
+    assert.deepEqual(await contextSeen({ SBW_TRACE_CONTEXT: "promise" }), {
+      afterAwait: "job",
+      inTimer: undefined,
+    });
   });
 });
 
