@@ -17,6 +17,7 @@ import { promisify } from "node:util";
 
 import type * as RegistryModule from "../../src/handlers/registry.js";
 import type * as MetricsModule from "../../src/telemetry/metrics.js";
+import type * as PromiseContextModule from "../../src/telemetry/promiseContext.js";
 import type * as SetupModule from "../../src/telemetry/setup.js";
 import type * as TracingModule from "../../src/telemetry/tracing.js";
 import type * as ConfigModule from "../../src/worker/config.js";
@@ -33,6 +34,7 @@ export interface WorkerModules {
   readonly createWorkerMetrics: typeof MetricsModule.createWorkerMetrics;
   readonly createWorkerTracing: typeof TracingModule.createWorkerTracing;
   readonly startTelemetry: typeof SetupModule.startTelemetry;
+  readonly PromiseContextManager: typeof PromiseContextModule.PromiseContextManager;
 }
 
 const OUT_DIR = path.join(repoRoot, ".tmp", "bench-dist");
@@ -87,13 +89,14 @@ export async function loadWorkerModules(
   log: (line: string) => void,
 ): Promise<WorkerModules> {
   if (from === "compiled") await ensureBuilt(log);
-  const [worker, config, registry, metrics, tracing, setup] = await Promise.all([
+  const [worker, config, registry, metrics, tracing, setup, promiseContext] = await Promise.all([
     load<typeof WorkerModule>(from, "worker/worker"),
     load<typeof ConfigModule>(from, "worker/config"),
     load<typeof RegistryModule>(from, "handlers/registry"),
     load<typeof MetricsModule>(from, "telemetry/metrics"),
     load<typeof TracingModule>(from, "telemetry/tracing"),
     load<typeof SetupModule>(from, "telemetry/setup"),
+    load<typeof PromiseContextModule>(from, "telemetry/promiseContext"),
   ]);
   return {
     from,
@@ -103,6 +106,7 @@ export async function loadWorkerModules(
     createWorkerMetrics: metrics.createWorkerMetrics,
     createWorkerTracing: tracing.createWorkerTracing,
     startTelemetry: setup.startTelemetry,
+    PromiseContextManager: promiseContext.PromiseContextManager,
   };
 }
 

@@ -3,7 +3,7 @@
  * subscription, concurrency 16, a no-op handler, no ledger) drains a pre-filled subscription with
  * telemetry off (no SDK, no metrics), with every span sampled, and with a 10 % trace-id ratio
  * sampler, in the same run. "On" means the SDK registered as `src/main.ts` does (NodeSDK, W3C
- * propagation, async-hooks context) with a BatchSpanProcessor in front of an exporter that drops
+ * propagation, AsyncLocalStorage context by default) with a BatchSpanProcessor in front of an exporter that drops
  * the spans (the network hop to a collector is not the worker's cost), plus the Prometheus
  * metrics observer. Every message carries a traceparent, as the publisher writes it.
  *
@@ -15,8 +15,9 @@
  * discarded warm-up of each mode; the notes give the same
  * ratio in messages per CPU-second of the process, which load from other processes on the machine
  * skews much less than the wall clock. Targets (issue 5): all sampled >= 0.85, 10 % sampled >= 0.95
- * of off. Three more modes (./telemetry/shared.ts `Mode`) measure parts of that cost in the same
- * run: metrics alone, async hooks alone, and tracing with nothing sampled.
+ * of off. More modes (./telemetry/shared.ts `Mode`) measure the same two with
+ * `SBW_TRACE_CONTEXT=promise`, and parts of the cost in the same run: metrics alone, each context
+ * manager's hooks alone, and tracing with nothing sampled.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -32,7 +33,6 @@ import type { Suite, SuiteContext } from "../lib/runner.js";
 import { median } from "../lib/stats.js";
 import {
   CONCURRENCY,
-  EXTRA_MODES,
   MODES,
   topologyFor,
   type Mode,
@@ -78,24 +78,28 @@ function gcMicros(run: RunResult, timed: number): string {
 const MEASURED: Record<Exclude<Mode, "off">, { what: string; minRatio: number }> = {
   all: { what: "tracing (every span sampled) + metrics", minRatio: 0.85 },
   ratio10: { what: "tracing (10 % sampled) + metrics", minRatio: 0.95 },
+  allPromiseContext: {
+    what: "tracing (every span sampled) + metrics, SBW_TRACE_CONTEXT=promise",
+    minRatio: 0,
+  },
+  ratio10PromiseContext: {
+    what: "tracing (10 % sampled) + metrics, SBW_TRACE_CONTEXT=promise",
+    minRatio: 0,
+  },
   metrics: { what: "metrics alone", minRatio: 0 },
-  asyncContext: { what: "async hooks alone (as the SDK's context manager enables them)", minRatio: 0 },
+  asyncContext: {
+    what: "async hooks alone (as the default AsyncLocalStorage context manager enables them)",
+    minRatio: 0,
+  },
+  promiseContext: { what: "promise hooks alone (SBW_TRACE_CONTEXT=promise)", minRatio: 0 },
   unsampled: { what: "tracing (nothing sampled) + metrics", minRatio: 0 },
-  allSyncContext: {
-    what: "tracing (every span sampled) + metrics, synchronous-only context (not shipped)",
-    minRatio: 0,
-  },
-  ratio10SyncContext: {
-    what: "tracing (10 % sampled) + metrics, synchronous-only context (not shipped)",
-    minRatio: 0,
-  },
 };
 
 function modesOption(ctx: SuiteContext): Mode[] | undefined {
   const text = ctx.options.get("modes");
   if (text === undefined) return undefined;
   const modes = text.split(",").filter(Boolean);
-  const known: readonly string[] = [...MODES, ...EXTRA_MODES];
+  const known: readonly string[] = MODES;
   const unknown = modes.filter((m) => !known.includes(m));
   if (unknown.length > 0)
     throw new BenchOptionError(`--modes: unknown ${unknown.join(", ")}; expected some of ${known.join(",")}`);
@@ -122,7 +126,7 @@ const suite: Suite = {
     const config = toEmulatorConfig(Object.fromEntries(topics.map((t) => [t, topologyFor(t).bench])));
     const child = Child.start<{ connectionString: string }>(EMULATOR, { args: [JSON.stringify(config)] });
     const perMode = (): Record<Mode, number[]> =>
-      Object.fromEntries([...MODES, ...EXTRA_MODES].map((m) => [m, []])) as unknown as Record<Mode, number[]>;
+      Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, number[]>;
     const samples = perMode();
     const cpuSamples = perMode();
     const exported = perMode();

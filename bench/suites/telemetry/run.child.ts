@@ -8,7 +8,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { constants, PerformanceObserver, type NodeGCPerformanceDetail } from "node:perf_hooks";
-import { ROOT_CONTEXT, type Context, type ContextManager } from "@opentelemetry/api";
+import { ROOT_CONTEXT } from "@opentelemetry/api";
 import type { ExportResult } from "@opentelemetry/core";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { Telemetry } from "../../../src/telemetry/setup.js";
@@ -29,44 +29,6 @@ class DiscardExporter implements SpanExporter {
   }
   shutdown(): Promise<void> {
     return Promise.resolve();
-  }
-}
-
-/**
- * Keeps the active context for synchronous code only, as OpenTelemetry's web StackContextManager
- * does: no AsyncLocalStorage, so Node 20 never enables async hooks; after an `await` the context
- * is the root again.
- */
-class SyncContextManager implements ContextManager {
-  private current: Context = ROOT_CONTEXT;
-  active(): Context {
-    return this.current;
-  }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
-    context: Context,
-    fn: F,
-    thisArg?: ThisParameterType<F>,
-    ...args: A
-  ): ReturnType<F> {
-    const previous = this.current;
-    this.current = context;
-    try {
-      return fn.call(thisArg, ...args);
-    } finally {
-      this.current = previous;
-    }
-  }
-  bind<T>(context: Context, target: T): T {
-    if (typeof target !== "function") return target;
-    const fn = target as (...args: unknown[]) => unknown;
-    return ((...args: unknown[]) => this.with(context, () => fn(...args))) as T;
-  }
-  enable(): this {
-    return this;
-  }
-  disable(): this {
-    this.current = ROOT_CONTEXT;
-    return this;
   }
 }
 
@@ -122,15 +84,20 @@ async function drain(
     all,
     ratio10,
     unsampled: { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0" },
-    allSyncContext: all,
-    ratio10SyncContext: ratio10,
+    allPromiseContext: { ...all, SBW_TRACE_CONTEXT: "promise" },
+    ratio10PromiseContext: { ...ratio10, SBW_TRACE_CONTEXT: "promise" },
   };
   const env = sampler[mode];
   if (env) {
     telemetry = await startTelemetry(env, {
       spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192 })],
-      ...(mode.endsWith("SyncContext") ? { contextManager: new SyncContextManager() } : {}),
     });
+  }
+  if (mode === "promiseContext") {
+    // The opt-in context manager without the SDK: its promise hooks run for every promise of
+    // the process from `enable` on; one `with`, as a handler attempt does.
+    const manager = new modules.PromiseContextManager().enable();
+    manager.with(ROOT_CONTEXT.setValue(Symbol("bench"), 1), () => undefined);
   }
   if (mode === "asyncContext") {
     // What the SDK's context manager does to the process, without the SDK: its first

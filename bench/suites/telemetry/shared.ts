@@ -4,30 +4,37 @@ import type { WorkerModules } from "../../lib/compiled.js";
 
 export const CONCURRENCY = 16;
 /**
- * The two the issue sets targets for (`all`, `ratio10`, against `off`), and three that split their
- * cost into parts: `metrics` (the Prometheus observer alone), `asyncContext` (Node's async hooks
- * enabled, as OpenTelemetry's AsyncLocalStorage context manager enables them, and nothing else),
- * `unsampled` (tracing + metrics with a sampler that records nothing).
+ * The two the issue sets targets for (`all`, `ratio10`, against `off`, with the default context
+ * manager, OpenTelemetry's AsyncLocalStorage one), the same two with `SBW_TRACE_CONTEXT=promise`
+ * (`allPromiseContext`, `ratio10PromiseContext`), and four that split the cost into parts:
+ * `metrics` (the Prometheus observer alone), `asyncContext` (Node's async hooks enabled, as the
+ * AsyncLocalStorage manager enables them, and nothing else), `promiseContext` (sbworker's
+ * promise-hook manager enabled and entered once, nothing else), `unsampled` (tracing + metrics
+ * with a sampler that records nothing).
  */
 export type Mode =
   | "off"
   | "all"
   | "ratio10"
+  | "allPromiseContext"
+  | "ratio10PromiseContext"
   | "metrics"
   | "asyncContext"
-  | "unsampled"
-  | "allSyncContext"
-  | "ratio10SyncContext";
+  | "promiseContext"
+  | "unsampled";
 
-/** The modes a full run measures. */
-export const MODES: readonly Mode[] = ["off", "all", "ratio10", "metrics", "asyncContext", "unsampled"];
-
-/**
- * Also measurable with `--modes=`: all and 10 % sampled with a context manager that keeps the
- * active span for synchronous code only (no AsyncLocalStorage, so no async hooks). Not what
- * sbworker ships: what an opt-in without async context propagation would cost (issue 5).
- */
-export const EXTRA_MODES: readonly Mode[] = ["allSyncContext", "ratio10SyncContext"];
+/** The modes a full run measures, in this order. */
+export const MODES: readonly Mode[] = [
+  "off",
+  "all",
+  "ratio10",
+  "allPromiseContext",
+  "ratio10PromiseContext",
+  "metrics",
+  "asyncContext",
+  "promiseContext",
+  "unsampled",
+];
 
 export const topologyFor = (name: string) => noopTopology(name, CONCURRENCY);
 
