@@ -13,8 +13,8 @@
  * `SBW_TRACE_CONTEXT=async-local-storage` selects OpenTelemetry's manager, which follows those too.
  *
  * Invariant: `before` and `after` run in pairs around each promise reaction (V8 guarantees it,
- * thrown or not), so `active` is back to what it was when a reaction ends, and the root between
- * macrotasks.
+ * thrown or not), so the active context is back to what it was when a reaction ends, and the
+ * root between macrotasks.
  */
 import { promiseHooks, type HookCallbacks } from "node:v8";
 // Only for `bind` (functions and EventEmitters, with its listener bookkeeping); its own

@@ -233,9 +233,8 @@ export interface StartTelemetryOptions {
   /** Overrides the sampler the environment names. */
   readonly sampler?: Sampler;
   /**
-   * Overrides the context manager `SBW_TRACE_CONTEXT` names (the telemetry bench measures a
-   * synchronous-only one: docs/telemetry.md, "Cost"). Not for production: with a manager that
-   * does not follow `await`, a handler loses its span after its first one.
+   * Overrides the context manager `SBW_TRACE_CONTEXT` names (tests). With a manager that does
+   * not follow `await`, a handler loses its span after its first one.
    */
   readonly contextManager?: ContextManager;
   readonly flushTimeoutMs?: number;
