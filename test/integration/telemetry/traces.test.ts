@@ -190,6 +190,16 @@ describe("telemetry: one trace from the HTTP request to the worker (SDK against 
           assert.ok(parent, `the follow-up publish ${String(send.attributes[ATTR.messageId])} has no parent`);
           assert.equal(send.spanContext().traceId, parent.spanContext().traceId);
         }
+        // The API's own publishes, after it read the request body with `for await`: children of
+        // their SERVER span.
+        const servers = byName(spans, "POST /orders");
+        const published = spans.filter((sp) => sp.name === "send orders" && sp.kind === SpanKind.PRODUCER);
+        assert.equal(published.length, orderIds.length);
+        for (const p of published)
+          assert.ok(
+            servers.some((sv) => sv.spanContext().spanId === parentOf(p)),
+            "a POST /orders publish has no SERVER parent",
+          );
         const parentsOfSends = new Set(sends.map((x) => x.parentSpanContext?.spanId));
         assert.equal(parentsOfSends.size, orderIds.length, "each follow-up belongs to its own attempt");
 
