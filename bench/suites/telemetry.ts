@@ -3,9 +3,9 @@
  * subscription, concurrency 16, a no-op handler, no ledger) drains a pre-filled subscription with
  * telemetry off (no SDK, no metrics), with every span sampled, and with a 10 % trace-id ratio
  * sampler, in the same run. "On" means the SDK registered as `src/main.ts` does (NodeSDK, W3C
- * propagation, AsyncLocalStorage context by default) with a BatchSpanProcessor in front of an exporter that drops
- * the spans (the network hop to a collector is not the worker's cost), plus the Prometheus
- * metrics observer. Every message carries a traceparent, as the publisher writes it.
+ * propagation, AsyncLocalStorage context by default) with a BatchSpanProcessor in front of an
+ * exporter that drops the spans (the network hop to a collector is not the worker's cost), plus
+ * the Prometheus metrics observer. Every message carries a traceparent, as the publisher writes it.
  *
  * The worker runs compiled, as production runs it (../lib/compiled.ts; `--worker-from=source`
  * for tsx), each run in a fresh process (./telemetry/run.child.ts: a production worker runs in one
