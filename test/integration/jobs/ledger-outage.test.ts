@@ -1,0 +1,166 @@
+/**
+ * The Redis ledger going away under a running worker (the worker in this process, the official
+ * SDK against the emulator, the real Redis at REDIS_URL behind a proxy the test takes down):
+ *
+ * - down when a message arrives: the claim fails, so the handler does not run unguarded; a wait
+ *   copy is scheduled (same attempt) and the original completed, nothing is dead-lettered; once
+ *   Redis is back, the copy runs the handler exactly once;
+ * - down when a finished job's outcome is recorded: the message is still completed (the work is
+ *   done; only a duplicate published later could run again), and the failure is logged.
+ */
+import assert from "node:assert/strict";
+import type { ServiceBusClient } from "@azure/service-bus";
+import { pino } from "pino";
+import { z } from "zod";
+import type { Emulator, EntitySnapshot } from "../../../src/emulator/index.js";
+import { defineHandlers, type HandlerMap } from "../../../src/handlers/registry.js";
+import { defineTopic } from "../../../src/topics/dsl.js";
+import { startWorker, type Worker } from "../../../src/worker/worker.js";
+import { deletePrefix, REDIS_URL } from "../../helpers/redis.js";
+import { startTcpProxy, type TcpProxy } from "../../helpers/tcpProxy.js";
+import {
+  entity,
+  eventually,
+  fastClientOptions,
+  Recorder,
+  startTestEmulator,
+  testClient,
+  testConfig,
+  uniqueName,
+} from "../worker/helpers.js";
+
+function jobsTopology(name: string) {
+  return {
+    jobs: defineTopic({
+      name,
+      messages: { Job: z.object({ id: z.string() }) },
+      subscriptions: { work: { policy: { maxAttempts: 3, concurrency: 1 } } },
+    }),
+  } as const;
+}
+type Jobs = ReturnType<typeof jobsTopology>;
+
+/** REDIS_URL with its host and port replaced by the proxy's (credentials and database kept). */
+function throughProxy(url: string, port: number): string {
+  const u = new URL(url);
+  u.hostname = "127.0.0.1";
+  u.port = String(port);
+  return u.toString();
+}
+
+describe("jobs: the Redis ledger goes away and comes back", function () {
+  this.timeout(30_000);
+  let emulator: Emulator;
+  let client: ServiceBusClient;
+  let worker: Worker | undefined;
+  let proxy: TcpProxy;
+  let topology: Jobs;
+  let prefix: string;
+  let logs: { msg: string; jobId?: string }[];
+
+  beforeEach(async () => {
+    topology = jobsTopology(uniqueName("outage"));
+    emulator = await startTestEmulator(topology);
+    client = testClient(emulator);
+    const redis = new URL(REDIS_URL);
+    proxy = await startTcpProxy(Number(redis.port || 6379), redis.hostname);
+    prefix = `${uniqueName("sbw-test-outage")}:`;
+    logs = [];
+  });
+
+  afterEach(async () => {
+    await worker?.close();
+    worker = undefined;
+    await proxy.close();
+    await client.close();
+    await emulator.close();
+    await deletePrefix(REDIS_URL, prefix);
+  });
+
+  async function run(handlers: HandlerMap<Jobs>, recorder: Recorder): Promise<void> {
+    const log = pino(
+      { level: "info" },
+      { write: (line: string) => void logs.push(JSON.parse(line) as { msg: string; jobId?: string }) },
+    );
+    worker = await startWorker({
+      config: testConfig(emulator, {
+        SBW_LEDGER: "redis",
+        REDIS_URL: throughProxy(REDIS_URL, proxy.port),
+        SBW_LEDGER_PREFIX: prefix,
+      }),
+      registry: defineHandlers(topology, handlers),
+      logger: log,
+      observers: [recorder],
+      clientOptions: fastClientOptions,
+    });
+  }
+
+  async function send(id: string): Promise<void> {
+    const sender = client.createSender(topology.jobs.name);
+    await sender.sendMessages({ messageId: id, subject: "Job", body: Buffer.from(JSON.stringify({ id })) });
+    await sender.close();
+  }
+
+  const isEmpty = (e: EntitySnapshot): boolean => e.active + e.locked + e.scheduled + e.deferred === 0;
+  const logged = (msg: string): boolean => logs.some((l) => l.msg === msg);
+
+  it("defers a message that arrives while Redis is down, and runs it once when Redis is back", async () => {
+    const runs: { id: string; attempt: number }[] = [];
+    const recorder = new Recorder();
+    await run(
+      {
+        jobs: {
+          work: {
+            Job: (p, ctx) => {
+              runs.push({ id: p.id, attempt: ctx.attempt });
+              return Promise.resolve();
+            },
+          },
+        },
+      },
+      recorder,
+    );
+    await proxy.down();
+
+    await send("while-down");
+    // Not run without the ledger: deferred by a scheduled copy, the original completed.
+    await recorder.until(() => recorder.settledEvents.length === 1);
+    assert.equal(recorder.settledEvents[0]!.settlement.kind, "retry");
+    assert.ok(logged("the job ledger is unavailable; deferring the message"));
+    assert.deepEqual(runs, []);
+    // A scheduled message waits in the topic until it is due.
+    assert.equal(emulator.snapshot().topics.find((t) => t.name === topology.jobs.name)?.scheduled, 1);
+    assert.ok(isEmpty(entity(emulator, topology.jobs.name, "work")));
+
+    await proxy.up();
+    await recorder.until(() => recorder.count("complete") === 1);
+    // The copy kept the attempt number: the handler never ran before.
+    assert.deepEqual(runs, [{ id: "while-down", attempt: 1 }]);
+    await eventually(() => isEmpty(entity(emulator, topology.jobs.name, "work")));
+    assert.equal(entity(emulator, topology.jobs.name, "work").deadLettered, 0);
+  });
+
+  it("completes a finished job whose outcome cannot be recorded, and logs why", async () => {
+    const recorder = new Recorder();
+    let runs = 0;
+    await run(
+      {
+        jobs: {
+          work: {
+            Job: async () => {
+              runs += 1;
+              await proxy.down(); // Redis dies while the handler runs
+            },
+          },
+        },
+      },
+      recorder,
+    );
+    await send("outcome-lost");
+    await recorder.until(() => recorder.count("complete") === 1);
+    assert.equal(runs, 1);
+    assert.ok(logs.some((l) => l.msg === "recording the job's outcome failed" && l.jobId === "outcome-lost"));
+    await eventually(() => isEmpty(entity(emulator, topology.jobs.name, "work")));
+    assert.equal(entity(emulator, topology.jobs.name, "work").deadLettered, 0);
+  });
+});
