@@ -111,3 +111,22 @@ export function handlers(seen: { attempts: number[] } = { attempts: [] }): Handl
     reports: { generate: { ReportRequested: ok } },
   };
 }
+
+/** One sample of a metric from the /metrics text (undefined when absent; `sample` reads 0 then). */
+export function sampleOrUndefined(
+  text: string,
+  name: string,
+  labels: Record<string, string>,
+): number | undefined {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
+    if (ok) return Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return undefined;
+}
+
+/** One sample of a metric from the /metrics text (0 when absent). */
+export function sample(text: string, name: string, labels: Record<string, string>): number {
+  return sampleOrUndefined(text, name, labels) ?? 0;
+}

@@ -4,17 +4,7 @@ import { startQueueMetrics, adminQueueSource } from "../../../src/telemetry/queu
 import { PermanentError } from "../../../src/worker/errors.js";
 import { plainAdminClient } from "../../helpers/admin.js";
 import { eventually, fastClientOptions } from "../worker/helpers.js";
-import { handlers, startStack, type Stack } from "./helpers.js";
-
-/** One sample of a metric from the /metrics text (0 when absent). */
-function sample(text: string, name: string, labels: Record<string, string>): number {
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
-    if (ok) return Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return 0;
-}
+import { handlers, sample, startStack, type Stack } from "./helpers.js";
 
 describe("telemetry: /metrics while messages are processed, retried and dead-lettered", function () {
   this.timeout(30_000);
