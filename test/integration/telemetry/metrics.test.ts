@@ -42,10 +42,9 @@ describe("telemetry: /metrics while messages are processed, retried and dead-let
     assert.equal(sample(before, "sbworker_messages_processed_total", { outcome: "completed" }), 0);
 
     await s.post("/orders", { customerId: "retry" });
+    // Both reports at once: their dead-letter and complete may share a turn on one link, which the
+    // rhea batching bug sent as one outcome (fixed by scripts/patch-rhea.mjs; this test used to wait).
     await s.post("/reports", { reportId: "bad-1", rows: 1 });
-    // One at a time: with two deliveries in flight on one link, the emulator has been seen to apply
-    // one's dead-letter to the other as well (reported; see the issue 5 notes).
-    await s.recorder.until(() => s.recorder.settledEvents.some((e) => e.subscription === "generate"));
     await s.post("/reports", { reportId: "good-1", rows: 1 });
     await s.recorder.until(() => s.recorder.settledEvents.length >= 5);
     await eventually(
