@@ -13,19 +13,18 @@ import type { ServiceBusClient } from "@azure/service-bus";
 import { pino } from "pino";
 import { z } from "zod";
 import type { Emulator, EntitySnapshot } from "../../../src/emulator/index.js";
-import { defineHandlers, type HandlerMap } from "../../../src/handlers/registry.js";
+import type { HandlerMap } from "../../../src/handlers/registry.js";
 import { defineTopic } from "../../../src/topics/dsl.js";
-import { startWorker, type Worker } from "../../../src/worker/worker.js";
+import type { Worker } from "../../../src/worker/worker.js";
 import { deletePrefix, REDIS_URL } from "../../helpers/redis.js";
 import { startTcpProxy, type TcpProxy } from "../../helpers/tcpProxy.js";
 import {
   entity,
   eventually,
-  fastClientOptions,
   Recorder,
   startTestEmulator,
+  startTestWorker,
   testClient,
-  testConfig,
   uniqueName,
 } from "../worker/helpers.js";
 
@@ -82,16 +81,14 @@ describe("jobs: the Redis ledger goes away and comes back", function () {
       { level: "info" },
       { write: (line: string) => void logs.push(JSON.parse(line) as { msg: string; jobId?: string }) },
     );
-    worker = await startWorker({
-      config: testConfig(emulator, {
+    worker = await startTestWorker(emulator, topology, handlers, {
+      recorder,
+      logger: log,
+      env: {
         SBW_LEDGER: "redis",
         REDIS_URL: throughProxy(REDIS_URL, proxy.port),
         SBW_LEDGER_PREFIX: prefix,
-      }),
-      registry: defineHandlers(topology, handlers),
-      logger: log,
-      observers: [recorder],
-      clientOptions: fastClientOptions,
+      },
     });
   }
 

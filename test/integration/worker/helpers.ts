@@ -6,11 +6,13 @@ import { randomUUID } from "node:crypto";
 import { ServiceBusClient, type ServiceBusClientOptions } from "@azure/service-bus";
 import { pino, type Logger } from "pino";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../../src/emulator/index.js";
+import { defineHandlers, type HandlerMap } from "../../../src/handlers/registry.js";
 import type { TopologyShape } from "../../../src/topics/dsl.js";
 import { toEmulatorConfig } from "../../../src/topics/emulatorConfig.js";
 import { loadConfig, type WorkerConfig } from "../../../src/worker/config.js";
 import type { DeliveryEvent, WorkerObserver } from "../../../src/worker/observer.js";
 import type { Settlement } from "../../../src/worker/policy.js";
+import { startWorker, type Worker } from "../../../src/worker/worker.js";
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -105,4 +107,26 @@ export function entity(emulator: Emulator, topic: string, subscription: string) 
   const found = emulator.snapshot().entities.find((e) => e.name.toLowerCase() === name);
   if (!found) throw new Error(`no entity ${name} in the emulator`);
   return found;
+}
+
+/** The worker in this process on `emulator`, with the test configuration plus `env`. */
+export function startTestWorker<T extends TopologyShape>(
+  emulator: Emulator,
+  topology: T,
+  handlers: HandlerMap<T>,
+  options: {
+    readonly recorder?: WorkerObserver;
+    readonly env?: Record<string, string>;
+    readonly logger?: Logger;
+    readonly random?: () => number;
+  } = {},
+): Promise<Worker> {
+  return startWorker({
+    config: testConfig(emulator, options.env),
+    registry: defineHandlers(topology, handlers),
+    logger: options.logger ?? testLogger(),
+    observers: options.recorder ? [options.recorder] : [],
+    clientOptions: fastClientOptions,
+    ...(options.random ? { random: options.random } : {}),
+  });
 }

@@ -10,20 +10,11 @@ import type { ServiceBusClient, ServiceBusMessage } from "@azure/service-bus";
 import { z } from "zod";
 import type { Emulator, Topology } from "../../../src/emulator/index.js";
 import { parseEmulatorConfig, startEmulator } from "../../../src/emulator/index.js";
-import { defineHandlers } from "../../../src/handlers/registry.js";
 import { defineTopic } from "../../../src/topics/dsl.js";
 import { toEmulatorConfig } from "../../../src/topics/emulatorConfig.js";
 import { TransientError } from "../../../src/worker/errors.js";
-import { startWorker, type Worker } from "../../../src/worker/worker.js";
-import {
-  entity,
-  fastClientOptions,
-  Recorder,
-  testClient,
-  testConfig,
-  testLogger,
-  uniqueName,
-} from "./helpers.js";
+import type { Worker } from "../../../src/worker/worker.js";
+import { entity, Recorder, startTestWorker, testClient, uniqueName } from "./helpers.js";
 
 const LIMIT = 16 * 1024;
 /** The same length for every probe and for the real message, so only the pad changes the size. */
@@ -96,9 +87,10 @@ describe("worker: a retry copy the broker refuses", function () {
 
     const attempts: number[] = [];
     const recorder = new Recorder();
-    worker = await startWorker({
-      config: testConfig(emulator),
-      registry: defineHandlers(topology, {
+    worker = await startTestWorker(
+      emulator,
+      topology,
+      {
         big: {
           work: {
             Job: (_payload, ctx) => {
@@ -107,11 +99,9 @@ describe("worker: a retry copy the broker refuses", function () {
             },
           },
         },
-      }),
-      logger: testLogger(),
-      observers: [recorder],
-      clientOptions: fastClientOptions,
-    });
+      },
+      { recorder },
+    );
     await recorder.until(() => recorder.count("deadLetter") === 1);
 
     assert.deepEqual(attempts, [1, 2, 3]);

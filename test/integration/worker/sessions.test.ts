@@ -2,19 +2,18 @@ import assert from "node:assert/strict";
 import type { ServiceBusClient, ServiceBusMessage } from "@azure/service-bus";
 import { z } from "zod";
 import type { Emulator } from "../../../src/emulator/index.js";
-import { defineHandlers, type HandlerMap } from "../../../src/handlers/registry.js";
+import type { HandlerMap } from "../../../src/handlers/registry.js";
 import { defineTopic } from "../../../src/topics/dsl.js";
+import { abortCode } from "../../../src/worker/jobs/abort.js";
 import { TransientError } from "../../../src/worker/errors.js";
-import { startWorker, type Worker } from "../../../src/worker/worker.js";
+import type { Worker } from "../../../src/worker/worker.js";
 import {
   entity,
   eventually,
-  fastClientOptions,
   Recorder,
   startTestEmulator,
+  startTestWorker,
   testClient,
-  testConfig,
-  testLogger,
   uniqueName,
 } from "./helpers.js";
 
@@ -35,12 +34,13 @@ function streamTopology(name: string) {
   } as const;
 }
 type Stream = ReturnType<typeof streamTopology>;
+type StepHandler = NonNullable<NonNullable<NonNullable<HandlerMap<Stream>["stream"]>["ordered"]>["Step"]>;
 
 describe("worker: session subscriptions", function () {
   this.timeout(120_000);
   let emulator: Emulator;
   let client: ServiceBusClient;
-  let worker: Worker | undefined;
+  const workers: Worker[] = [];
   let topic: string;
   let topology: Stream;
 
@@ -52,8 +52,7 @@ describe("worker: session subscriptions", function () {
   });
 
   afterEach(async () => {
-    await worker?.close();
-    worker = undefined;
+    await Promise.all(workers.splice(0).map((w) => w.close()));
     await client.close();
     await emulator.close();
   });
@@ -62,14 +61,14 @@ describe("worker: session subscriptions", function () {
     handlers: HandlerMap<Stream>,
     recorder: Recorder,
     env: Record<string, string> = {},
-  ): Promise<void> {
-    worker = await startWorker({
-      config: testConfig(emulator, { SBW_SESSION_IDLE_TIMEOUT_MS: "50", ...env }),
-      registry: defineHandlers(topology, handlers),
-      logger: testLogger(),
-      observers: [recorder],
-      clientOptions: fastClientOptions,
+  ): Promise<Worker> {
+    const worker = await startTestWorker(emulator, topology, handlers, {
+      recorder,
+      env: { SBW_SESSION_IDLE_TIMEOUT_MS: "50", ...env },
+      random: () => 0.99, // a backoff's jitter at its top: the whole configured delay
     });
+    workers.push(worker);
+    return worker;
   }
 
   async function send(steps: { key: string; seq: number }[]): Promise<void> {
@@ -226,5 +225,80 @@ describe("worker: session subscriptions", function () {
     // Scheduled messages wait on the topic, as in Azure, and fan out when due.
     const onTopic = emulator.snapshot().topics.find((t) => t.name.toLowerCase() === topic.toLowerCase());
     assert.equal(onTopic?.scheduled, 1);
+  });
+
+  describe("draining (scale-in: worker.close(), the path SIGTERM takes in src/main.ts)", () => {
+    /** Another worker that records what it runs, in order, until it has completed `count`. */
+    async function takeOver(count: number): Promise<{ seq: number; attempt: number }[]> {
+      const runs: { seq: number; attempt: number }[] = [];
+      const recorder = new Recorder();
+      const Step: StepHandler = (step, ctx) => {
+        runs.push({ seq: step.seq, attempt: ctx.attempt });
+        return Promise.resolve();
+      };
+      await run({ stream: { ordered: { Step } } }, recorder);
+      await recorder.until(() => recorder.count("complete") === count);
+      return runs;
+    }
+
+    it("past the drain timeout, aborts the session's handler and abandons its message; the next worker resumes the session in order", async () => {
+      await send([1, 2, 3].map((seq) => ({ key: "k", seq })));
+      const recorder = new Recorder();
+      let abortedWith: string | undefined;
+      // Runs until aborted, as a long job that ignores the drain would.
+      const Step: StepHandler = (_step, ctx) =>
+        new Promise<void>((_resolve, reject) => {
+          ctx.signal.addEventListener("abort", () => {
+            abortedWith = abortCode(ctx.signal.reason);
+            reject(ctx.signal.reason as Error);
+          });
+        });
+      const first = await run({ stream: { ordered: { Step } } }, recorder, { SBW_DRAIN_TIMEOUT_MS: "100" });
+      await recorder.until(() => recorder.started.length === 1);
+      await first.close();
+
+      assert.equal(abortedWith, "DrainTimeout");
+      assert.deepEqual(
+        recorder.settledEvents.map((e) => e.settlement.kind),
+        ["abandon"],
+      );
+      const held = entity(emulator, topic, "ordered");
+      assert.deepEqual([held.active, held.locked, held.deadLettered], [3, 0, 0]);
+      assert.deepEqual(await takeOver(3), [
+        { seq: 1, attempt: 2 },
+        { seq: 2, attempt: 1 },
+        { seq: 3, attempt: 1 },
+      ]);
+    });
+
+    it("a drain during a retry's backoff gives the message back at once, and the next worker runs it as the next attempt", async () => {
+      await send([1, 2].map((seq) => ({ key: "k", seq })));
+      const recorder = new Recorder();
+      const runs: number[] = [];
+      const Step: StepHandler = (step) => {
+        runs.push(step.seq);
+        return Promise.reject(new TransientError("downstream unavailable"));
+      };
+      // A backoff far longer than the test: only an interrupted backoff lets close() return in time.
+      const first = await run({ stream: { ordered: { Step } } }, recorder, {
+        SBW_RETRY_BASE_DELAY_MS: "600000",
+        SBW_RETRY_MAX_DELAY_MS: "600000",
+        SBW_DRAIN_TIMEOUT_MS: "60000",
+      });
+      await recorder.until(() => recorder.count("retry") === 1);
+      await first.close();
+
+      assert.deepEqual(runs, [1]);
+      assert.deepEqual(
+        recorder.settledEvents.map((e) => e.settlement.kind),
+        ["retry", "abandon"],
+      );
+      const held = entity(emulator, topic, "ordered");
+      assert.deepEqual([held.active, held.locked, held.deadLettered], [2, 0, 0]);
+      assert.deepEqual(await takeOver(2), [
+        { seq: 1, attempt: 2 },
+        { seq: 2, attempt: 1 },
+      ]);
+    });
   });
 });
