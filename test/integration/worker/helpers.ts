@@ -119,6 +119,8 @@ export function startTestWorker<T extends TopologyShape>(
     readonly env?: Record<string, string>;
     readonly logger?: Logger;
     readonly random?: () => number;
+    /** Default: {@link fastClientOptions}. */
+    readonly clientOptions?: ServiceBusClientOptions;
   } = {},
 ): Promise<Worker> {
   return startWorker({
@@ -126,7 +128,7 @@ export function startTestWorker<T extends TopologyShape>(
     registry: defineHandlers(topology, handlers),
     logger: options.logger ?? testLogger(),
     observers: options.recorder ? [options.recorder] : [],
-    clientOptions: fastClientOptions,
+    clientOptions: options.clientOptions ?? fastClientOptions,
     ...(options.random ? { random: options.random } : {}),
   });
 }
