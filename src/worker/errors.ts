@@ -99,3 +99,19 @@ export class DrainTimeoutError extends Error {
     this.name = "DrainTimeoutError";
   }
 }
+
+/**
+ * A settlement the broker did not answer in time (the worker's operation timeout). The broker may
+ * still apply it; if not, the lock expires and the message is redelivered.
+ */
+export class SettleTimeoutError extends Error {
+  readonly code = "SettleTimeout" as const;
+  constructor(readonly timeoutMs: number) {
+    super(`the broker did not answer the settlement within ${timeoutMs} ms`);
+    this.name = "SettleTimeoutError";
+  }
+}
+
+export function isSettleTimeoutError(error: unknown): error is SettleTimeoutError {
+  return error instanceof SettleTimeoutError;
+}

@@ -42,7 +42,7 @@ import type { SubscriptionJobs } from "./jobs/runtime.js";
 import { admitInSession } from "./jobs/sessionAdmission.js";
 import { SessionCheckpoints } from "./jobs/sessionCheckpoint.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
-import type { Delivery } from "./settle.js";
+import type { Delivery, SettleDeps } from "./settle.js";
 import { ArrivalEstimate, SessionIntake } from "./sessionIntake.js";
 import { IdleGate } from "./idleGate.js";
 import { probeSubscription } from "./reachability.js";
@@ -67,6 +67,8 @@ export interface SessionConsumerOptions {
   readonly acceptTimeoutMs: number;
   /** Pause after a failed accept (not after "no session available"). */
   readonly retryDelayMs: number;
+  /** Operation timeout for settlements, which the SDK does not apply to session messages (../settle.ts). */
+  readonly settleTimeoutMs: number;
   readonly random?: () => number;
 }
 
@@ -237,7 +239,7 @@ export class SessionConsumer implements ReceiveLoop {
   /** Handles one message of a held session, retrying in place until it is settled. */
   private async handle(slot: Slot, session: HeldSession, message: ServiceBusReceivedMessage): Promise<void> {
     const { target, observer } = this.options;
-    const deps = { receiver: session.receiver, log: target.log, observer };
+    const deps = this.settleDeps(session.receiver);
     const first = attemptOf(message);
     const delivery = newDelivery(message, {
       topic: target.binding.topic,
@@ -339,6 +341,11 @@ export class SessionConsumer implements ReceiveLoop {
     }
   }
 
+  private settleDeps(receiver: ServiceBusSessionReceiver) {
+    const { target, observer, settleTimeoutMs } = this.options;
+    return { receiver, log: target.log, observer, settleTimeoutMs } satisfies SettleDeps;
+  }
+
   /** Sleeps unless the intake stops (or `also` aborts); resolves false when interrupted. */
   private async pause(ms: number, also?: AbortSignal): Promise<boolean> {
     const signal = also ? AbortSignal.any([this.intake.signal, also]) : this.intake.signal;
@@ -367,12 +374,7 @@ export class SessionConsumer implements ReceiveLoop {
           busy.map(async (s) => {
             const delivery = s.current!;
             delivery.controller.abort(reason);
-            const deps = {
-              receiver: s.receiver,
-              log: this.options.target.log,
-              observer: this.options.observer,
-            };
-            await settle(deps, delivery, { kind: "abandon" });
+            await settle(this.settleDeps(s.receiver), delivery, { kind: "abandon" });
           }),
         );
       }

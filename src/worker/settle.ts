@@ -13,6 +13,7 @@ import { LazyAbortController } from "./lazyAbort.js";
 import { isLockLost } from "./lockRenewal.js";
 import type { DeliveryEvent, WorkerObserver } from "./observer.js";
 import { observes } from "./observer.js";
+import { SettleTimeoutError } from "./errors.js";
 import type { Settlement } from "./policy.js";
 import { retryCopy } from "./properties.js";
 
@@ -41,6 +42,26 @@ export interface SettleDeps {
   readonly sender?: ServiceBusSender;
   readonly log: Logger;
   readonly observer: Required<WorkerObserver>;
+  /**
+   * Give a receiver's settlement up as failed after this long. Session receivers need it: SDK
+   * 7.9.5 waits its fixed 60 s for a session message's disposition whatever the retry options say
+   * (a disposition sent into a connection that just died is never answered), and the session's
+   * slot would be held that long. Absent: the SDK's own timeout (its retry options).
+   */
+  readonly settleTimeoutMs?: number;
+}
+
+/**
+ * `call`, or a SettleTimeoutError after `ms`. A late answer of `call` is dropped: the race has
+ * subscribed to it, so even a late failure is not an unhandled rejection.
+ */
+function withDeadline(call: Promise<void>, ms: number | undefined): Promise<void> {
+  if (ms === undefined) return call;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SettleTimeoutError(ms)), ms);
+  });
+  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** `event` carries the message's enqueued time (the queue-wait metric reads it). */
@@ -61,16 +82,19 @@ export async function settle(deps: SettleDeps, delivery: Delivery, decision: Set
   try {
     switch (settlement.kind) {
       case "complete":
-        await receiver.completeMessage(message);
+        await withDeadline(receiver.completeMessage(message), deps.settleTimeoutMs);
         break;
       case "abandon":
-        await receiver.abandonMessage(message);
+        await withDeadline(receiver.abandonMessage(message), deps.settleTimeoutMs);
         break;
       case "deadLetter":
-        await receiver.deadLetterMessage(message, {
-          deadLetterReason: settlement.reason,
-          deadLetterErrorDescription: settlement.description,
-        });
+        await withDeadline(
+          receiver.deadLetterMessage(message, {
+            deadLetterReason: settlement.reason,
+            deadLetterErrorDescription: settlement.description,
+          }),
+          deps.settleTimeoutMs,
+        );
         break;
       case "retry": {
         if (!deps.sender) throw new Error("retry by scheduled copy needs the topic's sender");
@@ -88,10 +112,10 @@ export async function settle(deps: SettleDeps, delivery: Delivery, decision: Set
             "scheduling the retry copy failed; abandoning",
           );
           settlement = { kind: "abandon" };
-          await receiver.abandonMessage(message);
+          await withDeadline(receiver.abandonMessage(message), deps.settleTimeoutMs);
           break;
         }
-        await receiver.completeMessage(message);
+        await withDeadline(receiver.completeMessage(message), deps.settleTimeoutMs);
         break;
       }
     }

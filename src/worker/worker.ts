@@ -206,6 +206,7 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
             client: sessionClient,
             acceptTimeoutMs: config.sessionAcceptTimeoutMs,
             retryDelayMs: config.serviceBus.retryDelayMs,
+            settleTimeoutMs: config.serviceBus.timeoutMs,
           })
         : new SubscriptionConsumer({ ...common, maxLockRenewalMs: config.maxLockRenewalMs });
       resources.add(`consumer ${binding.key}`, loop, (l) => l.close());

@@ -28,7 +28,11 @@ function jobsTopology(name: string) {
       name,
       messages: { Job: z.object({ id: z.string() }) },
       // A short lock: a delivery whose settlement is lost with the connection comes back soon.
-      subscriptions: { work: { lockDurationMs: 5_000, policy: { concurrency: 4 } } },
+      sessionId: (m) => m.payload.id.split("/")[0] ?? m.payload.id,
+      subscriptions: {
+        work: { lockDurationMs: 5_000, policy: { concurrency: 4 } },
+        ordered: { requiresSession: true, lockDurationMs: 5_000, policy: { maxConcurrentSessions: 2 } },
+      },
     }),
   } as const;
 }
@@ -36,7 +40,7 @@ function jobsTopology(name: string) {
 const isEmpty = (e: EntitySnapshot): boolean => e.active + e.locked + e.scheduled + e.deferred === 0;
 
 describe("worker: the connection to Service Bus drops and comes back", function () {
-  this.timeout(60_000);
+  this.timeout(30_000);
   let emulator: Emulator;
   let client: ServiceBusClient;
   let proxy: TcpProxy;
@@ -63,29 +67,31 @@ describe("worker: the connection to Service Bus drops and comes back", function 
   async function send(ids: string[]): Promise<void> {
     const sender = client.createSender(topic);
     await sender.sendMessages(
-      ids.map((id) => ({ messageId: id, subject: "Job", body: Buffer.from(JSON.stringify({ id })) })),
+      ids.map((id) => ({
+        messageId: id,
+        subject: "Job",
+        sessionId: id.split("/")[0] ?? id,
+        body: Buffer.from(JSON.stringify({ id })),
+      })),
     );
     await sender.close();
   }
 
-  it("keeps consuming after the drop, and runs the message in flight at the drop exactly once", async () => {
-    const runs: string[] = [];
+  it("both consumers keep consuming after the drop; the messages in flight run exactly once, sessions in order", async () => {
+    const runs = { work: [] as string[], ordered: [] as string[] };
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    const handler =
+      (into: string[]) =>
+      async (job: { id: string }): Promise<void> => {
+        into.push(job.id);
+        if (job.id === "a/2") await gate;
+      };
     const recorder = new Recorder();
     worker = await startTestWorker(
       emulator,
       topology,
-      {
-        jobs: {
-          work: {
-            Job: async (job) => {
-              runs.push(job.id);
-              if (job.id === "in-flight") await gate;
-            },
-          },
-        },
-      },
+      { jobs: { work: { Job: handler(runs.work) }, ordered: { Job: handler(runs.ordered) } } },
       {
         recorder,
         env: {
@@ -93,31 +99,40 @@ describe("worker: the connection to Service Bus drops and comes back", function 
             `:${emulator.port};`,
             `:${proxy.port};`,
           ),
+          SBW_SESSION_IDLE_TIMEOUT_MS: "50",
+          // Bounds a session message's settlement, which the SDK leaves at its fixed 60 s.
+          SBW_SERVICEBUS_TIMEOUT_MS: "1500",
         },
         // A settlement sent into the dead connection fails after its retries, each this long.
         clientOptions: { retryOptions: { ...fastClientOptions.retryOptions, timeoutInMs: 1_500 } },
       },
     );
-    await send(["before-1", "before-2"]);
-    await recorder.until(() => recorder.count("complete") === 2);
+    await send(["a/1", "b/1"]);
+    await recorder.until(() => recorder.count("complete") === 4);
 
-    await send(["in-flight"]);
-    await recorder.until(() => recorder.started.some((e) => e.messageId === "in-flight"));
+    await send(["a/2"]); // held in both handlers until the connection is gone
+    await recorder.until(() => recorder.started.filter((e) => e.messageId === "a/2").length === 2);
     await proxy.down();
-    release(); // the handler finishes while the connection is gone
+    release();
     await proxy.up();
 
-    await send(["after-1", "after-2"]);
-    await eventually(() => runs.includes("after-1") && runs.includes("after-2"), 50);
-    // The in-flight delivery is settled after the reconnect, or its lock lapses and the
-    // redelivery is completed without running (the ledger holds its outcome).
-    await eventually(() => isEmpty(entity(emulator, topic, "work")), 50);
-    assert.deepEqual(
-      [...runs].sort(),
-      ["after-1", "after-2", "before-1", "before-2", "in-flight"],
-      "each job ran exactly once",
-    );
-    assert.equal(entity(emulator, topic, "work").deadLettered, 0);
+    await send(["a/3", "b/2"]);
+    // Each in-flight delivery is settled after the reconnect, or its lock (the session's) lapses
+    // and the redelivery is completed without running: the ledger holds its outcome.
+    for (const sub of ["work", "ordered"] as const)
+      await eventually(() => runs[sub].length >= 5 && isEmpty(entity(emulator, topic, sub)), 50);
+
+    assert.deepEqual([...runs.work].sort(), ["a/1", "a/2", "a/3", "b/1", "b/2"], "each job ran once");
+    const inSession = (key: string): string[] => runs.ordered.filter((id) => id.startsWith(`${key}/`));
+    assert.deepEqual(inSession("a"), ["a/1", "a/2", "a/3"], "session a: once each, in order");
+    assert.deepEqual(inSession("b"), ["b/1", "b/2"], "session b: once each, in order");
+    for (const sub of ["work", "ordered"]) assert.equal(entity(emulator, topic, sub).deadLettered, 0);
     assert.equal(worker.health().live, true);
+    // No slot may stay on a settlement sent into the dead connection: the SDK would hold a session
+    // message's for its fixed 60 s, past this test's timeout (the worker gives up after its own
+    // operation timeout, SBW_SERVICEBUS_TIMEOUT_MS).
+    const w = worker;
+    await eventually(() => w.health().loops.every((l) => l.inFlight === 0), 50);
+    await worker.close();
   });
 });
