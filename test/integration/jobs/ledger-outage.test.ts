@@ -6,10 +6,13 @@
  *   copy is scheduled (same attempt) and the original completed, nothing is dead-lettered; once
  *   Redis is back, the copy runs the handler exactly once;
  * - down when a finished job's outcome is recorded: the message is still completed (the work is
- *   done; only a duplicate published later could run again), and the failure is logged.
+ *   done; only a duplicate published later could run again), and the failure is logged;
+ * - down for longer than a running job's lease: its renewals fail, but nobody could claim the job
+ *   meanwhile, so once Redis is back the renewal succeeds and the job runs on to completion.
  */
 import assert from "node:assert/strict";
 import type { ServiceBusClient } from "@azure/service-bus";
+import { Redis } from "ioredis";
 import { pino } from "pino";
 import { z } from "zod";
 import type { Emulator, EntitySnapshot } from "../../../src/emulator/index.js";
@@ -76,7 +79,11 @@ describe("jobs: the Redis ledger goes away and comes back", function () {
     await deletePrefix(REDIS_URL, prefix);
   });
 
-  async function run(handlers: HandlerMap<Jobs>, recorder: Recorder): Promise<void> {
+  async function run(
+    handlers: HandlerMap<Jobs>,
+    recorder: Recorder,
+    env: Record<string, string> = {},
+  ): Promise<void> {
     const log = pino(
       { level: "info" },
       { write: (line: string) => void logs.push(JSON.parse(line) as { msg: string; jobId?: string }) },
@@ -88,6 +95,7 @@ describe("jobs: the Redis ledger goes away and comes back", function () {
         SBW_LEDGER: "redis",
         REDIS_URL: throughProxy(REDIS_URL, proxy.port),
         SBW_LEDGER_PREFIX: prefix,
+        ...env,
       },
     });
   }
@@ -99,6 +107,17 @@ describe("jobs: the Redis ledger goes away and comes back", function () {
   }
 
   const isEmpty = (e: EntitySnapshot): boolean => e.active + e.locked + e.scheduled + e.deferred === 0;
+  /** The running job's `leaseUntil` in Redis (the only job record under this test's prefix). */
+  async function leaseUntil(): Promise<number> {
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      const [key] = await redis.keys(`${prefix}job:*`);
+      return key === undefined ? 0 : Number(await redis.hget(key, "leaseUntil"));
+    } finally {
+      redis.disconnect();
+    }
+  }
+
   const logged = (msg: string): boolean => logs.some((l) => l.msg === msg);
 
   it("defers a message that arrives while Redis is down, and runs it once when Redis is back", async () => {
@@ -159,5 +178,49 @@ describe("jobs: the Redis ledger goes away and comes back", function () {
     assert.ok(logs.some((l) => l.msg === "recording the job's outcome failed" && l.jobId === "outcome-lost"));
     await eventually(() => isEmpty(entity(emulator, topology.jobs.name, "work")));
     assert.equal(entity(emulator, topology.jobs.name, "work").deadLettered, 0);
+  });
+
+  it("keeps a running job through an outage longer than its lease: nobody could take the claim meanwhile", async () => {
+    const recorder = new Recorder();
+    const aborted: string[] = [];
+    let outageOver!: () => void;
+    const resume = new Promise<void>((resolve) => (outageOver = resolve));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    await run(
+      {
+        jobs: {
+          work: {
+            Job: async (_p, ctx) => {
+              ctx.signal.addEventListener("abort", () => aborted.push(String(ctx.signal.reason)));
+              started();
+              await resume;
+            },
+          },
+        },
+      },
+      recorder,
+      { SBW_LEDGER_LEASE_MS: "300" }, // renewed every 100 ms
+    );
+    await send("long-job");
+    await running;
+    await proxy.down();
+    // Several lease lengths without Redis: every renewal fails, and the lease runs out.
+    await eventually(() => {
+      assert.deepEqual(aborted, [], "the job was aborted");
+      return logs.filter((l) => l.msg === "renewing the job's claim failed").length >= 3;
+    }, 50);
+    await proxy.up();
+    // The record still names this worker as the holder, so a renewal succeeds again: the lease
+    // (read from Redis directly, not through the proxy) is back in the future.
+    await eventually(async () => {
+      assert.deepEqual(aborted, [], "the job was aborted");
+      return (await leaseUntil()) > Date.now();
+    }, 50);
+    outageOver();
+    await recorder.until(() => recorder.settledEvents.length === 1);
+
+    assert.deepEqual(aborted, []);
+    assert.equal(recorder.settledEvents[0]!.settlement.kind, "complete");
   });
 });
