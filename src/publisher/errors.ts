@@ -57,24 +57,38 @@ export function isPublishError(error: unknown): error is PublishError {
 const TRANSIENT_SB_CODES = new Set(["ServiceBusy", "ServiceTimeout", "ServiceCommunicationProblem"]);
 const TRANSIENT_NET_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN"]);
 
-/** Busy, timeout or connection trouble: worth another attempt (the MessageId is deterministic). */
+/**
+ * Busy, timeout or connection trouble: worth another attempt (the MessageId is deterministic).
+ * When the SDK's own retries run out it throws an AggregateError of every attempt's error (empty
+ * message, no code): transient when any of them was, which is core-amqp's rule for `retryable`.
+ * A socket that could not connect surfaces as a MessagingError that keeps the system error's
+ * `syscall` (code "GeneralError", `retryable: false`): transient too, which is what it is.
+ */
 export function isTransientSendError(error: unknown): boolean {
+  if (error instanceof AggregateError) return error.errors.some(isTransientSendError);
   if (isServiceBusError(error)) return error.retryable || TRANSIENT_SB_CODES.has(error.code);
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && TRANSIENT_NET_CODES.has(code);
+  const e = error as { code?: unknown; syscall?: unknown } | null;
+  if (typeof e?.syscall === "string") return true;
+  return typeof e?.code === "string" && TRANSIENT_NET_CODES.has(e.code);
+}
+
+/** The error that says what went wrong: the last attempt's, for the SDK's AggregateError. */
+function lastAttempt(error: unknown): unknown {
+  return error instanceof AggregateError && error.errors.length > 0 ? error.errors.at(-1) : error;
 }
 
 /** The PublishError for a failed send (after `attempts` attempts). */
 export function toPublishError(error: unknown, topic: string, attempts: number): PublishError {
   if (isPublishError(error)) return error;
-  const text = error instanceof Error ? error.message : String(error);
+  const last = lastAttempt(error);
+  const text = last instanceof Error ? last.message : String(last);
   const details = { cause: error, attempts };
-  if (isServiceBusError(error)) {
-    if (error.code === "MessageSizeExceeded")
+  if (isServiceBusError(last)) {
+    if (last.code === "MessageSizeExceeded")
       return new PublishError("MessageTooLarge", `${topic}: ${text}`, details);
-    if (error.code === "UnauthorizedAccess")
+    if (last.code === "UnauthorizedAccess")
       return new PublishError("Unauthorized", `${topic}: not allowed to send: ${text}`, details);
-    if (error.code === "MessagingEntityNotFound")
+    if (last.code === "MessagingEntityNotFound")
       return new PublishError("EntityNotFound", `${topic}: no such topic: ${text}`, details);
   }
   if (isTransientSendError(error))

@@ -1,15 +1,19 @@
 /**
- * Who closes the ServiceBusClient behind a publisher: the one it opened from a connection is its
- * own to close; one passed in is the caller's (an application shares it between publisher and
- * receivers). Counted as AMQP connections at the emulator.
+ * The publisher's client against the emulator. Who closes the ServiceBusClient behind a publisher:
+ * the one it opened from a connection is its own to close; one passed in is the caller's (an
+ * application shares it between publisher and receivers), counted as AMQP connections at the
+ * emulator. And a broker that goes away (through a proxy the test takes down): a publish fails
+ * with a typed, transient error after its bounded attempts, and publishing works again once the
+ * broker is back, with nothing sent twice.
  */
 import assert from "node:assert/strict";
 import { ServiceBusClient } from "@azure/service-bus";
 import { z } from "zod";
 import type { Emulator } from "../../../src/emulator/index.js";
-import { createPublisher } from "../../../src/publisher/index.js";
+import { createPublisher, isPublishError } from "../../../src/publisher/index.js";
 import { defineTopic } from "../../../src/topics/dsl.js";
-import { eventually, startTestEmulator, uniqueName } from "./helpers.js";
+import { startTcpProxy } from "../../helpers/tcpProxy.js";
+import { entity, eventually, fastClientOptions, startTestEmulator, uniqueName } from "./helpers.js";
 
 describe("publisher: who closes the client (SDK against the emulator)", function () {
   this.timeout(30_000);
@@ -46,6 +50,38 @@ describe("publisher: who closes the client (SDK against the emulator)", function
       assert.equal(connections(), 1);
     } finally {
       await client.close();
+    }
+  });
+
+  it("fails a publish while the broker is unreachable as Transient, and publishes again once it is back", async () => {
+    const proxy = await startTcpProxy(emulator.port);
+    const publisher = createPublisher({
+      connection: emulator.connectionString.replace(`:${emulator.port};`, `:${proxy.port};`),
+      clientOptions: fastClientOptions,
+      topology,
+      retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+    });
+    try {
+      await publisher.publish("jobs", "Job", { id: "before" }, { idempotencyKey: "before" });
+      await proxy.down();
+      const failed = await publisher
+        .publish("jobs", "Job", { id: "during" }, { idempotencyKey: "during" })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      assert.ok(isPublishError(failed), String(failed));
+      assert.equal(failed.code, "Transient");
+      assert.equal(failed.attempts, 2);
+      assert.match(failed.message, /ECONNREFUSED/, "the message says why, from the last attempt");
+
+      await proxy.up();
+      // The caller retries with the same key: one message, whatever reached the broker before.
+      await publisher.publish("jobs", "Job", { id: "during" }, { idempotencyKey: "during" });
+      await eventually(() => entity(emulator, topology.jobs.name, "work").active === 2);
+    } finally {
+      await publisher.close();
+      await proxy.close();
     }
   });
 });
