@@ -31,9 +31,18 @@ export function isDlqError(error: unknown): error is DlqError {
   return error instanceof DlqError;
 }
 
-/** The first line of any error's message. */
+/**
+ * The error that says why. When the SDK's own retries run out it throws an AggregateError of every
+ * attempt's error, with an empty message: the last attempt's is the one to show.
+ */
+function lastAttempt(error: unknown): unknown {
+  return error instanceof AggregateError && error.errors.length > 0 ? error.errors.at(-1) : error;
+}
+
+/** Any error's message on one line (its name when the message is empty). */
 export function oneLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const last = lastAttempt(error);
+  const text = last instanceof Error ? last.message || last.name : String(last);
   return text.replace(/\s*\n\s*/g, " ").trim();
 }
 
@@ -43,12 +52,13 @@ export function oneLine(error: unknown): string {
  */
 export function setupError(error: unknown, what: string): DlqError {
   if (isDlqError(error)) return error;
-  if (isServiceBusError(error)) {
-    if (error.code === "MessagingEntityNotFound")
+  const last = lastAttempt(error);
+  if (isServiceBusError(last)) {
+    if (last.code === "MessagingEntityNotFound")
       return new DlqError("EntityNotFound", `${what}: not found`, { cause: error });
-    if (error.code === "UnauthorizedAccess")
-      return new DlqError("Connection", `${what}: access denied (${oneLine(error)})`, { cause: error });
-    return new DlqError("Connection", `${what}: ${error.code}: ${oneLine(error)}`, { cause: error });
+    if (last.code === "UnauthorizedAccess")
+      return new DlqError("Connection", `${what}: access denied (${oneLine(last)})`, { cause: error });
+    return new DlqError("Connection", `${what}: ${last.code}: ${oneLine(last)}`, { cause: error });
   }
   return new DlqError("Connection", `${what}: ${oneLine(error)}`, { cause: error });
 }
