@@ -2,6 +2,7 @@
 import type { CliCommand, CliIo } from "./command.js";
 import { isParseArgsError, isUsageError } from "./command.js";
 import { commands } from "./commands/index.js";
+import { oneLine } from "./oneLine.js";
 
 function usage(list: readonly CliCommand[]): string {
   const width = Math.max(...list.map((c) => c.name.length));
@@ -28,8 +29,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return await command.run(rest, io);
   } catch (error) {
     // Every failure is one line on stderr; usage and connection problems exit 2.
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`sbworker ${name}: ${message.split("\n")[0] ?? message}\n`);
+    io.stderr.write(`sbworker ${name}: ${oneLine(error)}\n`);
     return isUsageError(error) || isParseArgsError(error) ? 2 : 1;
   }
 }
