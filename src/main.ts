@@ -9,6 +9,7 @@
  * before any code runs, so a tracer provider registered after them would miss module-load-time
  * hooks. Spans are flushed after the command returns, before the process exits.
  */
+import { oneLine } from "./cli/oneLine.js";
 import { isTelemetryConfigError, startTelemetry, type Telemetry } from "./telemetry/setup.js";
 
 async function main(): Promise<void> {
@@ -47,9 +48,7 @@ async function main(): Promise<void> {
     });
   } finally {
     await telemetry.shutdown().catch((error: unknown) => {
-      process.stderr.write(
-        `sbworker: flushing telemetry failed: ${error instanceof Error ? error.message : String(error)}\n`,
-      );
+      process.stderr.write(`sbworker: flushing telemetry failed: ${oneLine(error)}\n`);
     });
   }
   process.off("SIGTERM", onSignal);
@@ -58,6 +57,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`sbworker: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`sbworker: ${oneLine(error)}\n`);
   process.exitCode = 1;
 });

@@ -39,8 +39,10 @@ const MAX_MARGIN_MS = 10_000;
 const RETRY_MS = 1_000;
 const EXPIRY_GRACE_MS = 2_000;
 
+/** The broker's "lock lost", also as the last attempt of the AggregateError the SDK's retries end in. */
 export function isLockLost(error: unknown): boolean {
-  return isServiceBusError(error) && (error.code === "MessageLockLost" || error.code === "SessionLockLost");
+  const last = error instanceof AggregateError ? (error.errors.at(-1) as unknown) : error;
+  return isServiceBusError(last) && (last.code === "MessageLockLost" || last.code === "SessionLockLost");
 }
 
 const MIN_DELAY_AFTER_RENEWAL_MS = 1_000;

@@ -59,6 +59,17 @@ describe("lock renewal", () => {
     assert.equal(h.calls.length, 1, "no renewal after the lock was lost");
   });
 
+  it("also takes a lost lock from the last attempt of the SDK's AggregateError", async () => {
+    const error = new AggregateError([
+      new ServiceBusError("timed out", "ServiceTimeout"),
+      new ServiceBusError("gone", "SessionLockLost"),
+    ]);
+    const h = harness(() => Promise.reject(error));
+    await tick(20_000);
+    assert.equal(h.renewal.lost.aborted, true);
+    assert.deepEqual([h.lost, h.errors], [[error], []]);
+  });
+
   it("retries another failure every second while the lock may still be held", async () => {
     let fail = 3;
     const h = harness(() =>
