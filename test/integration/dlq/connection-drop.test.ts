@@ -1,0 +1,78 @@
+/**
+ * The connection to Service Bus drops in the middle of a replay (the CLI in this process reaches
+ * the emulator through a proxy the test takes down). The run ends with exit 1 and a reason line
+ * per message it could not finish; nothing is lost, and `--resume` after the connection is back
+ * finishes the rest with each message replayed exactly once.
+ */
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { ManualClock } from "../../../src/emulator/index.js";
+import { startTcpProxy, type TcpProxy } from "../../helpers/tcpProxy.js";
+import { DlqFixture, drain, makeDeadLetters, QUEUE } from "./helpers.js";
+
+const COUNT = 30;
+
+async function completedLines(path: string): Promise<number> {
+  try {
+    return ((await readFile(path, "utf8")).match(/"status":"completed"/g) ?? []).length;
+  } catch {
+    return 0; // not created yet
+  }
+}
+
+describe("dlq replay when the connection drops mid-way", function () {
+  this.timeout(60_000);
+  let f: DlqFixture;
+  let clock: ManualClock;
+  let proxy: TcpProxy;
+  beforeEach(async () => {
+    clock = new ManualClock();
+    f = await DlqFixture.start({ clock });
+    proxy = await startTcpProxy(f.emulator.port);
+  });
+  afterEach(async () => {
+    await proxy.close();
+    await f.close();
+  });
+
+  it("exits 1 with a reason per unfinished message, and --resume finishes: each message once", async () => {
+    await makeDeadLetters(
+      f,
+      QUEUE,
+      Array.from({ length: COUNT }, (_, i) => ({ body: `payload-${i}`, messageId: `d${i}` })),
+    );
+    const journal = f.path("drop.jsonl");
+    const env = {
+      SERVICEBUS_CONNECTION_STRING: f.emulator.connectionString.replace(
+        `:${f.emulator.port};`,
+        `:${proxy.port};`,
+      ),
+    };
+    const run = f.cli(
+      ["dlq", "replay", QUEUE, "--yes", "--journal", journal, "--rate", "25", "--concurrency", "2"],
+      { env },
+    );
+    while ((await completedLines(journal)) < 5) await new Promise((r) => setTimeout(r, 10));
+    await proxy.down();
+    const first = await run;
+
+    assert.equal(first.code, 1, first.stdout + first.stderr);
+    const done = await completedLines(journal);
+    assert.ok(done >= 5 && done < COUNT, `part-way: ${done} of ${COUNT}`);
+    // One line per message it could not finish, each saying why.
+    const failed = first.stdout.split("\n").filter((l) => /^\d+\s+d\d+\s/.test(l));
+    assert.equal(failed.length, COUNT - done, first.stdout);
+    for (const line of failed) assert.match(line, /send failed: \S.*ECONNREFUSED/, line);
+
+    // Back online; the dead connection's locks lapse after the lock duration, as on the service.
+    await proxy.up();
+    clock.advance(31_000);
+    const resumed = await f.dlq("replay", QUEUE, "--yes", "--resume", journal);
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    assert.equal(f.counts(QUEUE).deadLettered, 0, "the DLQ is empty");
+    const replayed = await drain(f, QUEUE, false, COUNT);
+    const originals = replayed.map((m) => String(m.applicationProperties!["sbw-original-message-id"]));
+    assert.equal(new Set(originals).size, COUNT, "each message once");
+    assert.equal(replayed.length, COUNT, "no duplicates");
+  });
+});
