@@ -5,20 +5,11 @@
  * finishes the rest with each message replayed exactly once.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { ManualClock } from "../../../src/emulator/index.js";
 import { startTcpProxy, type TcpProxy } from "../../helpers/tcpProxy.js";
-import { DlqFixture, drain, makeDeadLetters, QUEUE } from "./helpers.js";
+import { completedLines, DlqFixture, makeDeadLetters, QUEUE, resumeReplaysEachOnce } from "./helpers.js";
 
 const COUNT = 30;
-
-async function completedLines(path: string): Promise<number> {
-  try {
-    return ((await readFile(path, "utf8")).match(/"status":"completed"/g) ?? []).length;
-  } catch {
-    return 0; // not created yet
-  }
-}
 
 describe("dlq replay when the connection drops mid-way", function () {
   this.timeout(60_000);
@@ -67,12 +58,6 @@ describe("dlq replay when the connection drops mid-way", function () {
     // Back online; the dead connection's locks lapse after the lock duration, as on the service.
     await proxy.up();
     clock.advance(31_000);
-    const resumed = await f.dlq("replay", QUEUE, "--yes", "--resume", journal);
-    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
-    assert.equal(f.counts(QUEUE).deadLettered, 0, "the DLQ is empty");
-    const replayed = await drain(f, QUEUE, false, COUNT);
-    const originals = replayed.map((m) => String(m.applicationProperties!["sbw-original-message-id"]));
-    assert.equal(new Set(originals).size, COUNT, "each message once");
-    assert.equal(replayed.length, COUNT, "no duplicates");
+    await resumeReplaysEachOnce(f, QUEUE, journal, COUNT);
   });
 });

@@ -5,7 +5,7 @@
  * captured output and a controllable AbortSignal.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -260,4 +260,33 @@ export async function peekDlq(fixture: DlqFixture, entity: string): Promise<Serv
 
 export function lines(text: string): string[] {
   return text.split("\n").filter((l) => l.trim() !== "");
+}
+
+/** How many dead letters a journal records as completed (0 before the file exists). */
+export async function completedLines(path: string): Promise<number> {
+  try {
+    return ((await readFile(path, "utf8")).match(/"status":"completed"/g) ?? []).length;
+  } catch {
+    return 0; // not created yet
+  }
+}
+
+/**
+ * `dlq replay <entity> --resume <journal>` after an interrupted run: exits 0, empties the DLQ, and
+ * every one of the `count` dead letters arrives in the entity exactly once. Returns the replays.
+ */
+export async function resumeReplaysEachOnce(
+  f: DlqFixture,
+  entity: string,
+  journal: string,
+  count: number,
+): Promise<ServiceBusReceivedMessage[]> {
+  const resumed = await f.dlq("replay", entity, "--yes", "--resume", journal);
+  assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+  assert.equal(f.counts(entity).deadLettered, 0, "the DLQ is empty");
+  const replayed = await drain(f, entity, false, count);
+  const originals = replayed.map((m) => String(m.applicationProperties!["sbw-original-message-id"]));
+  assert.equal(new Set(originals).size, count, "each message exactly once");
+  assert.equal(replayed.length, count, "no duplicates");
+  return replayed;
 }

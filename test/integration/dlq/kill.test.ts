@@ -7,22 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ManualClock } from "../../../src/emulator/index.js";
-import { DlqFixture, drain, makeDeadLetters, QUEUE } from "./helpers.js";
+import { completedLines, DlqFixture, makeDeadLetters, QUEUE, resumeReplaysEachOnce } from "./helpers.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const COUNT = 40;
-
-async function completedLines(path: string): Promise<number> {
-  try {
-    return ((await readFile(path, "utf8")).match(/"status":"completed"/g) ?? []).length;
-  } catch {
-    return 0; // not created yet
-  }
-}
 
 describe("dlq replay killed mid-way", function () {
   this.timeout(60_000);
@@ -85,13 +76,7 @@ describe("dlq replay killed mid-way", function () {
     clock.advance(31_000);
     assert.equal(f.counts(QUEUE).locked, 0);
 
-    const resumed = await f.dlq("replay", QUEUE, "--yes", "--resume", journal);
-    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
-    assert.equal(f.counts(QUEUE).deadLettered, 0, "the DLQ is empty");
-    const replayed = await drain(f, QUEUE, false, COUNT);
-    const originals = replayed.map((m) => String(m.applicationProperties!["sbw-original-message-id"]));
-    assert.equal(new Set(originals).size, COUNT, "each message exactly once");
-    assert.equal(replayed.length, COUNT, "no duplicates");
+    const replayed = await resumeReplaysEachOnce(f, QUEUE, journal, COUNT);
     const bodies = replayed.map((m) => (m.body as Buffer).toString()).sort();
     // The SDK sent the string bodies JSON-encoded (with quotes); the replay kept those bytes.
     assert.deepEqual(bodies, Array.from({ length: COUNT }, (_, i) => JSON.stringify(`payload-${i}`)).sort());
