@@ -15,6 +15,7 @@
  * | Closed           | `publish` after `close()`                                 | no                       |
  */
 import { isServiceBusError } from "@azure/service-bus";
+import { lastAttempt } from "./lastAttempt.js";
 
 export type PublishErrorCode =
   | "UnknownTopic"
@@ -70,11 +71,6 @@ export function isTransientSendError(error: unknown): boolean {
   const e = error as { code?: unknown; syscall?: unknown } | null;
   if (typeof e?.syscall === "string") return true;
   return typeof e?.code === "string" && TRANSIENT_NET_CODES.has(e.code);
-}
-
-/** The error that says what went wrong: the last attempt's, for the SDK's AggregateError. */
-function lastAttempt(error: unknown): unknown {
-  return error instanceof AggregateError && error.errors.length > 0 ? error.errors.at(-1) : error;
 }
 
 /** The PublishError for a failed send (after `attempts` attempts). */

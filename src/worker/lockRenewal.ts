@@ -9,6 +9,7 @@
  * our clock (then `lost` is aborted with the last error).
  */
 import { isServiceBusError } from "@azure/service-bus";
+import { lastAttempt } from "../publisher/lastAttempt.js";
 import { LazyAbortController } from "./lazyAbort.js";
 
 export interface LockRenewalOptions {
@@ -41,7 +42,7 @@ const EXPIRY_GRACE_MS = 2_000;
 
 /** The broker's "lock lost", also as the last attempt of the AggregateError the SDK's retries end in. */
 export function isLockLost(error: unknown): boolean {
-  const last = error instanceof AggregateError ? (error.errors.at(-1) as unknown) : error;
+  const last = lastAttempt(error);
   return isServiceBusError(last) && (last.code === "MessageLockLost" || last.code === "SessionLockLost");
 }
 

@@ -13,7 +13,8 @@
  * - `RuleCheck`: the target subscription would not accept the replayed messages.
  */
 import { isServiceBusError } from "@azure/service-bus";
-import { lastAttempt, oneLine } from "../oneLine.js";
+import { lastAttempt } from "../../publisher/lastAttempt.js";
+import { oneLine } from "../oneLine.js";
 
 export { oneLine };
 
