@@ -19,7 +19,7 @@ import type { Emulator, EntitySnapshot } from "../../../src/emulator/index.js";
 import type { HandlerMap } from "../../../src/handlers/registry.js";
 import { defineTopic } from "../../../src/topics/dsl.js";
 import type { Worker } from "../../../src/worker/worker.js";
-import { deletePrefix, REDIS_URL } from "../../helpers/redis.js";
+import { deletePrefix, REDIS_URL, scanKeys } from "../../helpers/redis.js";
 import { startTcpProxy, type TcpProxy } from "../../helpers/tcpProxy.js";
 import {
   entity,
@@ -111,8 +111,9 @@ describe("jobs: the Redis ledger goes away and comes back", function () {
   async function leaseUntil(): Promise<number> {
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     try {
-      const [key] = await redis.keys(`${prefix}job:*`);
-      return key === undefined ? 0 : Number(await redis.hget(key, "leaseUntil"));
+      for await (const [key] of scanKeys(redis, `${prefix}job:*`))
+        if (key !== undefined) return Number(await redis.hget(key, "leaseUntil"));
+      return 0;
     } finally {
       redis.disconnect();
     }
