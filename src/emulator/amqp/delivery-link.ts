@@ -7,7 +7,8 @@
  * abandon. Every disposition is settled by the emulator with an error-free state on success, or
  * `rejected{error}` on failure; the client's own error is never echoed back.
  */
-import type { DeliveryTarget, Entity } from "../broker/entity.js";
+import type { DeliveryTarget } from "../broker/delivery.js";
+import type { Entity } from "../broker/entity.js";
 import { isBrokerError, Condition } from "../broker/errors.js";
 import type { StoredMessage } from "../broker/message.js";
 import { encodeForDelivery } from "../broker/message.js";

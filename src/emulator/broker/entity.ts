@@ -5,11 +5,17 @@
  * transition is one method, headed by its preconditions and the AMQP condition on failure.
  * Invariant: a message is in `messages` exactly while the entity holds it, and in at most one of
  * {a ready queue, `locks`}; ready queues may hold stale entries, which `isReady` filters out.
+ * Helpers this file drives: lock bookkeeping (locks.ts), the receiver pump (delivery.ts), the
+ * session-lock rules (sessions.ts) and read-only lookups such as peek and counts (browse.ts).
  */
 import type { Clock } from "../clock.js";
 import type { ReceivableSettings } from "../topology.js";
-import { BrokerError, Condition, lockLost } from "./errors.js";
-import { newLockToken } from "../amqp/guid.js";
+import { countMessages, findDeferred, peekMessages } from "./browse.js";
+import type { EntityCounts } from "./browse.js";
+import { Dispatcher } from "./delivery.js";
+import type { DeliveryTarget } from "./delivery.js";
+import { BrokerError, Condition } from "./errors.js";
+import { MessageLocks } from "./locks.js";
 import type { StoredMessage } from "./message.js";
 import { patchApplicationProperties } from "./message.js";
 import { ReadyQueue } from "./ready-queue.js";
@@ -18,19 +24,6 @@ import { TimedHeap } from "./timed-heap.js";
 import type { SessionSlot } from "./sessions.js";
 
 export type EntityKind = "queue" | "subscription" | "deadletter" | "transfer-deadletter";
-
-/** A receiver link as the broker sees it. */
-export interface DeliveryTarget {
-  /** Identifies the receiver as a session lock holder (the link itself). */
-  readonly owner: object;
-  /** The session this receiver holds; undefined for a plain receiver. */
-  readonly sessionId: string | undefined;
-  readonly receiveAndDelete: boolean;
-  credit(): number;
-  deliver(m: StoredMessage, lockToken: string | undefined): void;
-  /** The session lock expired: the link must be detached with session-lock-lost. */
-  sessionLockLost(sessionId: string): void;
-}
 
 export interface DeadLetterInfo {
   readonly reason: string | undefined;
@@ -49,23 +42,17 @@ export class Entity {
   /** Every enqueue so far had a higher sequence number than the last: `messages` is in order. */
   private seqOrdered = true;
   private maxSeq = -Infinity;
-  /** Locked messages by lock token; entity-wide, since settlement may arrive on any link. */
-  readonly locks = new Map<string, StoredMessage>();
+  /** Peek-locked messages by lock token. */
+  readonly locks: MessageLocks;
   readonly sessions: SessionTable;
   private readonly ready = new ReadyQueue();
-  private readonly targets: DeliveryTarget[] = [];
-  /** Called after every pump: session receivers waiting for a session to become available. */
-  readonly waiters = new Set<() => void>();
-  private rotate = 0;
+  private readonly receivers: Dispatcher;
   private nextOrder = 1;
   private readonly expiries: TimedHeap<StoredMessage>;
   private readonly scheduled: TimedHeap<StoredMessage>;
   /** The dead-letter sub-queue (absent on the sub-queues themselves). */
   deadLetterQueue: Entity | undefined;
   transferDeadLetterQueue: Entity | undefined;
-  private pumping = false;
-  private pumpAgain = false;
-  private closed = false;
 
   constructor(
     readonly kind: EntityKind,
@@ -75,6 +62,18 @@ export class Entity {
     private readonly ctx: EntityContext,
   ) {
     this.sessions = new SessionTable(ctx.clock, (slot) => this.onSessionLockExpired(slot));
+    this.locks = new MessageLocks({
+      clock: ctx.clock,
+      sessions: this.sessions,
+      lockDurationMs: () => this.settings.lockDurationMs,
+      viaSession: () => this.requiresSession,
+      expired: (m) => this.giveUp(m, true, {}),
+    });
+    this.receivers = new Dispatcher({
+      readyFor: (t) => (t.sessionId === undefined ? this.ready : this.sessions.get(t.sessionId)?.ready),
+      isReady: this.isReady,
+      handOut: (m, t) => this.handOut(m, t),
+    });
     this.expiries = new TimedHeap(
       ctx.clock,
       (m) => m.expiresAt,
@@ -139,53 +138,23 @@ export class Entity {
   // ---- receivers -------------------------------------------------------------------------
 
   attach(target: DeliveryTarget): void {
-    this.targets.push(target);
+    this.receivers.add(target);
     this.pump();
   }
 
   detach(target: DeliveryTarget): void {
-    const i = this.targets.indexOf(target);
-    if (i >= 0) this.targets.splice(i, 1);
+    this.receivers.remove(target);
     if (target.sessionId !== undefined) this.releaseSession(target.sessionId, target.owner);
+  }
+
+  /** Session receivers waiting for a session to become available, called after every pump. */
+  get waiters(): Set<() => void> {
+    return this.receivers.waiters;
   }
 
   /** Hands ready messages to receivers with credit, round robin. Re-entrant calls coalesce. */
   pump(): void {
-    if (this.closed) return;
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumping = true;
-    try {
-      do {
-        this.pumpAgain = false;
-        this.pumpOnce();
-      } while (this.pumpAgain);
-    } finally {
-      this.pumping = false;
-    }
-    for (const retry of [...this.waiters]) retry();
-  }
-
-  private pumpOnce(): void {
-    let idle = 0;
-    while (this.targets.length > 0 && idle < this.targets.length) {
-      this.rotate = (this.rotate + 1) % this.targets.length;
-      const target = this.targets[this.rotate]!;
-      if (target.credit() <= 0) {
-        idle += 1;
-        continue;
-      }
-      const queue = target.sessionId === undefined ? this.ready : this.sessions.get(target.sessionId)?.ready;
-      const m = queue?.take(this.isReady);
-      if (m === undefined) {
-        idle += 1;
-        continue;
-      }
-      idle = 0;
-      this.handOut(m, target);
-    }
+    this.receivers.pump();
   }
 
   private handOut(m: StoredMessage, target: DeliveryTarget): void {
@@ -194,78 +163,26 @@ export class Entity {
       target.deliver(m, undefined);
       return;
     }
-    const token = this.lock(m, target.sessionId);
+    const token = this.locks.lock(m, target.sessionId);
     target.deliver(m, token);
-  }
-
-  /** Takes a peek-lock. For session messages the lock lives as long as the session lock. */
-  private lock(m: StoredMessage, sessionId: string | undefined): string {
-    const token = newLockToken();
-    m.lockToken = token;
-    this.locks.set(token, m);
-    if (sessionId !== undefined) {
-      const slot = this.sessions.get(sessionId)!;
-      slot.locked.add(m);
-      m.lockedUntil = slot.lockedUntil;
-    } else {
-      this.armLock(m);
-    }
-    return token;
-  }
-
-  private armLock(m: StoredMessage): void {
-    m.cancelLockTimer?.();
-    m.lockedUntil = this.now() + this.settings.lockDurationMs;
-    m.cancelLockTimer = this.ctx.clock.setTimer(m.lockedUntil, () => {
-      if (m.lockToken !== undefined && this.locks.get(m.lockToken) === m) this.giveUp(m, true, {});
-    });
-  }
-
-  /**
-   * Finds a locked message. Fails with message-lock-lost when the token is unknown or expired
-   * (an expired lock is released on the spot, so the answer never depends on timer timing).
-   */
-  locked(token: string): StoredMessage {
-    const m = this.locks.get(token);
-    if (m === undefined) throw lockLost();
-    if (m.sessionId !== undefined && this.requiresSession) {
-      const slot = this.sessions.get(m.sessionId);
-      if (!slot?.owner || slot.lockedUntil <= this.now()) {
-        throw new BrokerError(Condition.sessionLockLost, `The session lock on '${m.sessionId}' was lost.`);
-      }
-      return m;
-    }
-    if (m.lockedUntil <= this.now()) {
-      this.giveUp(m, true, {});
-      throw lockLost();
-    }
-    return m;
-  }
-
-  private unlock(m: StoredMessage): void {
-    if (m.lockToken !== undefined) this.locks.delete(m.lockToken);
-    m.lockToken = undefined;
-    m.cancelLockTimer?.();
-    m.cancelLockTimer = undefined;
-    if (m.sessionId !== undefined) this.sessions.get(m.sessionId)?.locked.delete(m);
   }
 
   // ---- settlement ------------------------------------------------------------------------
 
   /** complete: precondition a valid lock (else message-lock-lost); effect: the message is gone. */
   complete(token: string): void {
-    this.remove(this.locked(token));
+    this.remove(this.locks.locked(token));
   }
 
   /** abandon: the lock is given up; delivery count +1; dead-lettered at MaxDeliveryCount. */
   abandon(token: string, properties: Record<string, unknown>): void {
-    this.giveUp(this.locked(token), true, properties);
+    this.giveUp(this.locks.locked(token), true, properties);
   }
 
   /** defer: the message stays, retrievable only by sequence number; delivery count +1. */
   defer(token: string, properties: Record<string, unknown>): void {
-    const m = this.locked(token);
-    this.unlock(m);
+    const m = this.locks.locked(token);
+    this.locks.unlock(m);
     patchApplicationProperties(m, properties);
     m.deliveryCount += 1;
     m.state = "deferred";
@@ -279,20 +196,20 @@ export class Entity {
         "A message in a dead-letter queue cannot be dead-lettered.",
       );
     }
-    this.deadLetter(this.locked(token), info);
+    this.deadLetter(this.locks.locked(token), info);
   }
 
   /** Renews a message lock; fails with message-lock-lost when it already expired. */
   renew(token: string): number {
-    const m = this.locked(token);
+    const m = this.locks.locked(token);
     if (m.sessionId !== undefined && this.requiresSession) return m.lockedUntil;
-    this.armLock(m);
+    this.locks.arm(m);
     return m.lockedUntil;
   }
 
   /** Lock given up without settlement (abandon or expiry): the message becomes available again. */
   private giveUp(m: StoredMessage, countDelivery: boolean, properties: Record<string, unknown>): void {
-    this.unlock(m);
+    this.locks.unlock(m);
     patchApplicationProperties(m, properties);
     if (countDelivery) m.deliveryCount += 1;
     if (
@@ -324,7 +241,7 @@ export class Entity {
   }
 
   remove(m: StoredMessage): void {
-    this.unlock(m);
+    this.locks.unlock(m);
     this.messages.delete(m.seq);
     if (m.sessionId !== undefined && this.requiresSession) this.sessions.forget(m.sessionId, m);
   }
@@ -337,34 +254,14 @@ export class Entity {
     sessionId: string | undefined,
     deleteNow: boolean,
   ): StoredMessage[] {
-    const found = seqs.map((seq) => {
-      const m = this.messages.get(seq);
-      if (
-        m === undefined ||
-        m.state !== "deferred" ||
-        (sessionId !== undefined && m.sessionId !== sessionId)
-      ) {
-        throw new BrokerError(
-          Condition.messageNotFound,
-          `Failed to retrieve the message with sequence number ${seq}.`,
-        );
-      }
-      if (m.lockToken !== undefined && this.locks.get(m.lockToken) === m && m.lockedUntil > this.now()) {
-        throw new BrokerError(
-          Condition.messageNotFound,
-          `The message with sequence number ${seq} is locked.`,
-        );
-      }
-      return m;
-    });
+    const isLocked = (m: StoredMessage): boolean => this.locks.holds(m) && m.lockedUntil > this.now();
+    const found = findDeferred(this.messages, seqs, sessionId, isLocked);
     for (const m of found) {
       if (deleteNow) {
         this.remove(m);
       } else {
-        this.unlock(m);
-        m.lockToken = newLockToken();
-        this.locks.set(m.lockToken, m);
-        this.armLock(m);
+        this.locks.unlock(m);
+        this.locks.lock(m, undefined);
       }
     }
     return found;
@@ -381,20 +278,7 @@ export class Entity {
   /** Messages with seq >= from, in sequence order, for peek (no lock is taken). */
   peek(from: number, count: number, sessionId: string | undefined): StoredMessage[] {
     this.expireDue();
-    const out: StoredMessage[] = [];
-    const take = (m: StoredMessage): boolean => {
-      if (m.seq < from || (sessionId !== undefined && m.sessionId !== sessionId)) return false;
-      out.push(m);
-      return out.length >= count;
-    };
-    if (this.seqOrdered) {
-      // Insertion order is sequence order: no sort (workers peek idle sessions often).
-      for (const m of this.messages.values()) if (take(m)) break;
-      return out;
-    }
-    const seqs = [...this.messages.keys()].filter((s) => s >= from).sort((a, b) => a - b);
-    for (const seq of seqs) if (take(this.messages.get(seq)!)) break;
-    return out;
+    return peekMessages(this.messages, this.seqOrdered, from, count, sessionId);
   }
 
   private activateDue(): void {
@@ -437,44 +321,17 @@ export class Entity {
    */
   acceptSession(sessionId: string | undefined, owner: object): SessionSlot | undefined {
     this.expireDue();
-    const slot =
-      sessionId !== undefined
-        ? this.sessions.slot(sessionId)
-        : this.sessions.nextAvailable((s) => s.ready.hasReady(this.isReady));
-    if (slot === undefined) return undefined;
-    if (slot.owner !== undefined && slot.owner !== owner && slot.lockedUntil > this.now()) {
-      throw new BrokerError(
-        Condition.sessionCannotBeLocked,
-        `The requested session '${slot.id}' cannot be accepted. It may be locked by another receiver.`,
-      );
-    }
-    if (slot.owner !== undefined && slot.owner !== owner) this.onSessionLockExpired(slot);
-    this.sessions.lock(slot, owner, this.settings.lockDurationMs);
-    return slot;
+    const hasReady = (s: SessionSlot): boolean => s.ready.hasReady(this.isReady);
+    return this.sessions.accept(sessionId, owner, this.settings.lockDurationMs, hasReady);
   }
 
   /** The session lock held by `owner`, or session-lock-lost. */
   heldSession(sessionId: string, owner: object | undefined): SessionSlot {
-    const slot = this.sessions.get(sessionId);
-    if (
-      slot === undefined ||
-      slot.owner === undefined ||
-      (owner !== undefined && slot.owner !== owner) ||
-      slot.lockedUntil <= this.now()
-    ) {
-      throw new BrokerError(
-        Condition.sessionLockLost,
-        `The session lock on '${sessionId}' was lost or is held by another receiver.`,
-      );
-    }
-    return slot;
+    return this.sessions.held(sessionId, owner);
   }
 
   renewSession(sessionId: string, owner: object | undefined): number {
-    const slot = this.heldSession(sessionId, owner);
-    this.sessions.lock(slot, slot.owner!, this.settings.lockDurationMs);
-    for (const m of slot.locked) m.lockedUntil = slot.lockedUntil;
-    return slot.lockedUntil;
+    return this.sessions.renew(sessionId, owner, this.settings.lockDurationMs);
   }
 
   /** The receiver closed: its session and the locks of that session's messages are released. */
@@ -494,32 +351,22 @@ export class Entity {
     const owner = slot.owner;
     this.releaseSessionMessages(slot, true);
     this.sessions.unlock(slot);
-    for (const t of this.targets) if (t.owner === owner) t.sessionLockLost(slot.id);
+    this.receivers.sessionLockLost(owner, slot.id);
     this.pump();
   }
 
   // ---- counts --------------------------------------------------------------------------------
 
-  counts(): { active: number; locked: number; scheduled: number; deferred: number; sessions: number } {
+  counts(): EntityCounts {
     this.expireDue();
-    let active = 0;
-    let scheduled = 0;
-    let deferred = 0;
-    for (const m of this.messages.values()) {
-      if (m.state === "scheduled") scheduled += 1;
-      else if (m.state === "deferred") deferred += 1;
-      else if (m.lockToken === undefined) active += 1;
-    }
-    let locked = 0;
-    for (const m of this.locks.values()) if (m.state === "active") locked += 1;
-    return { active, locked, scheduled, deferred, sessions: this.sessions.count() };
+    return countMessages(this.messages.values(), this.locks.values(), this.sessions.count());
   }
 
   close(): void {
-    this.closed = true;
+    this.receivers.close();
     this.expiries.close();
     this.scheduled.close();
-    for (const m of this.locks.values()) m.cancelLockTimer?.();
+    this.locks.close();
     this.sessions.close();
   }
 }

@@ -1,9 +1,11 @@
 /**
  * Sessions of one session-enabled entity: per session a ready queue (strict order), the
- * session state, and the exclusive session lock. A slot exists while the session has messages,
- * state or a lock holder, so `count()` is the number of live sessions.
+ * session state, and the exclusive session lock with its rules (accept, check, renew). A slot
+ * exists while the session has messages, state or a lock holder, so `count()` is the number of
+ * live sessions.
  */
 import type { Clock } from "../clock.js";
+import { BrokerError, Condition } from "./errors.js";
 import type { StoredMessage } from "./message.js";
 import { ReadyQueue } from "./ready-queue.js";
 
@@ -67,6 +69,56 @@ export class SessionTable {
     slot.cancelTimer = this.clock.setTimer(slot.lockedUntil, () => {
       if (slot.owner === owner) this.onLockExpired(slot);
     });
+  }
+
+  /**
+   * Locks a session for `owner`: the given id, or the next one for which `hasReady` holds. A
+   * lock held by another receiver that ran out is taken over (its holder loses it first, through
+   * `onLockExpired`). Fails with session-cannot-be-locked when the given id is held by another
+   * receiver. Returns undefined when no session is available (the caller long-polls).
+   */
+  accept(
+    id: string | undefined,
+    owner: object,
+    durationMs: number,
+    hasReady: (s: SessionSlot) => boolean,
+  ): SessionSlot | undefined {
+    const slot = id !== undefined ? this.slot(id) : this.nextAvailable(hasReady);
+    if (slot === undefined) return undefined;
+    if (slot.owner !== undefined && slot.owner !== owner && slot.lockedUntil > this.clock.now()) {
+      throw new BrokerError(
+        Condition.sessionCannotBeLocked,
+        `The requested session '${slot.id}' cannot be accepted. It may be locked by another receiver.`,
+      );
+    }
+    if (slot.owner !== undefined && slot.owner !== owner) this.onLockExpired(slot);
+    this.lock(slot, owner, durationMs);
+    return slot;
+  }
+
+  /** The session lock held by `owner` (by anyone, when undefined), or session-lock-lost. */
+  held(id: string, owner: object | undefined): SessionSlot {
+    const slot = this.slots.get(id);
+    if (
+      slot === undefined ||
+      slot.owner === undefined ||
+      (owner !== undefined && slot.owner !== owner) ||
+      slot.lockedUntil <= this.clock.now()
+    ) {
+      throw new BrokerError(
+        Condition.sessionLockLost,
+        `The session lock on '${id}' was lost or is held by another receiver.`,
+      );
+    }
+    return slot;
+  }
+
+  /** Renews a held session lock, and with it the locks of the session's locked messages. */
+  renew(id: string, owner: object | undefined, durationMs: number): number {
+    const slot = this.held(id, owner);
+    this.lock(slot, slot.owner!, durationMs);
+    for (const m of slot.locked) m.lockedUntil = slot.lockedUntil;
+    return slot.lockedUntil;
   }
 
   unlock(slot: SessionSlot): void {
