@@ -1,7 +1,8 @@
 /**
  * An incoming message on its way into the namespace (./namespace.ts): its bare bytes, encoded
  * once and shared by every copy; the MessageId the broker stamps when the client sent none; the
- * header fields, schedule and TTL it asks for; and the decoded form of a stored message.
+ * header fields, schedule and TTL it asks for; the stored form it takes in a queue or
+ * subscription; and the decoded form of a stored message.
  */
 import { randomBytes } from "node:crypto";
 import type { AmqpMessage } from "../amqp/rhea.js";
@@ -87,6 +88,53 @@ export function messageIdString(id: unknown): string {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
   return String(id);
+}
+
+/**
+ * The stored form of `m` as sequence number `seq` of its entity: scheduled when `scheduledAt`
+ * is given (and enqueued then), with the shorter of the header TTL and the entity's default.
+ */
+export function toStored(
+  m: Incoming,
+  slabs: SlabAllocator,
+  seq: number,
+  now: number,
+  scheduledAt: number | undefined,
+  defaultTtl: number | undefined,
+  hops: number,
+): StoredMessage {
+  const d = m.decoded;
+  const rest = bareOf(m, slabs);
+  const ttlFromHeader = typeof d.ttl === "number" && d.ttl > 0 ? d.ttl : undefined;
+  const ttlMs =
+    ttlFromHeader === undefined
+      ? defaultTtl
+      : defaultTtl === undefined
+        ? ttlFromHeader
+        : Math.min(ttlFromHeader, defaultTtl);
+  const enqueuedAt = scheduledAt ?? now;
+  const annotations = d.message_annotations;
+  return {
+    seq,
+    order: 0,
+    messageId: messageIdString(d.message_id),
+    sessionId: d.group_id,
+    header: headerOf(d),
+    annotations: annotations && Object.keys(annotations).length > 0 ? annotations : undefined,
+    rest,
+    size: rest.length,
+    enqueuedAt,
+    expiresAt: ttlMs === undefined ? Infinity : enqueuedAt + ttlMs,
+    ttlMs,
+    deliveryCount: 0,
+    state: scheduledAt !== undefined ? "scheduled" : "active",
+    scheduledAt,
+    lockToken: undefined,
+    lockedUntil: 0,
+    cancelLockTimer: undefined,
+    hops,
+    deadLetterSource: undefined,
+  };
 }
 
 export function decodeStored(m: StoredMessage): AmqpMessage {

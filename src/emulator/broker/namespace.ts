@@ -1,11 +1,12 @@
 /**
  * The namespace: queues, topics and subscriptions by name, and the send path into them
  * (size limit, session check, duplicate detection, scheduling, topic fan-out through rules,
- * auto-forwarding). Names resolve case-insensitively, as in Service Bus.
+ * auto-forwarding). Names resolve case-insensitively, as in Service Bus. A message's stored
+ * form is built by incoming.ts; the read-only snapshot of the namespace is snapshot.ts.
  */
 import type { Clock } from "../clock.js";
 import type { AmqpMessage } from "../amqp/rhea.js";
-import type { EntitySnapshot, EmulatorSnapshot } from "../api.js";
+import type { EmulatorSnapshot } from "../api.js";
 import type { QueueSpec, ReceivableSettings, SubscriptionSpec, TopicSpec, Topology } from "../topology.js";
 import { Entity } from "./entity.js";
 import type { EntityContext } from "./entity.js";
@@ -19,15 +20,15 @@ import {
   bareOf,
   decodeStored,
   ensureMessageId,
-  headerOf,
   MessageIds,
-  messageIdString,
   minTtl,
   scheduledTime,
+  toStored,
   type Incoming,
 } from "./incoming.js";
 import { TimedHeap } from "./timed-heap.js";
 import { SlabAllocator } from "./slab.js";
+import { snapshotOf } from "./snapshot.js";
 
 const MAX_HOPS = 4;
 
@@ -265,51 +266,9 @@ export class Namespace {
       }
       return seq;
     }
-    const stored = this.toStored(m, seq, now, at, spec.defaultMessageTtlMs, hops);
+    const stored = toStored(m, this.slabs, seq, now, at, spec.defaultMessageTtlMs, hops);
     this.deliverTo(target.entity, target.spec.forwardTo, stored);
     return seq;
-  }
-
-  private toStored(
-    m: Incoming,
-    seq: number,
-    now: number,
-    scheduledAt: number | undefined,
-    defaultTtl: number | undefined,
-    hops: number,
-  ): StoredMessage {
-    const d = m.decoded;
-    const rest = bareOf(m, this.slabs);
-    const ttlFromHeader = typeof d.ttl === "number" && d.ttl > 0 ? d.ttl : undefined;
-    const ttlMs =
-      ttlFromHeader === undefined
-        ? defaultTtl
-        : defaultTtl === undefined
-          ? ttlFromHeader
-          : Math.min(ttlFromHeader, defaultTtl);
-    const enqueuedAt = scheduledAt ?? now;
-    const annotations = d.message_annotations;
-    return {
-      seq,
-      order: 0,
-      messageId: messageIdString(d.message_id),
-      sessionId: d.group_id,
-      header: headerOf(d),
-      annotations: annotations && Object.keys(annotations).length > 0 ? annotations : undefined,
-      rest,
-      size: rest.length,
-      enqueuedAt,
-      expiresAt: ttlMs === undefined ? Infinity : enqueuedAt + ttlMs,
-      ttlMs,
-      deliveryCount: 0,
-      state: scheduledAt !== undefined ? "scheduled" : "active",
-      scheduledAt,
-      lockToken: undefined,
-      lockedUntil: 0,
-      cancelLockTimer: undefined,
-      hops,
-      deadLetterSource: undefined,
-    };
   }
 
   /** Puts a message into a queue or subscription, or forwards it when the entity auto-forwards. */
@@ -346,7 +305,7 @@ export class Namespace {
         const incoming: Incoming = decoded === m.decoded ? m : { decoded, raw: undefined };
         // Copies share the bytes of `m` unless an action changed them.
         const ttl = minTtl(sub.spec.defaultMessageTtlMs, topic.spec.defaultMessageTtlMs);
-        const stored = this.toStored(incoming, seq, now, undefined, ttl, hops);
+        const stored = toStored(incoming, this.slabs, seq, now, undefined, ttl, hops);
         if (sub.entity.requiresSession && stored.sessionId === undefined) {
           sub.entity.deadLetterQueue!.enqueue({ ...stored, state: "active" });
           continue;
@@ -391,28 +350,7 @@ export class Namespace {
   }
 
   snapshot(connections: number): EmulatorSnapshot {
-    const entities: EntitySnapshot[] = [];
-    const add = (name: string, kind: "queue" | "subscription", e: Entity): void => {
-      const c = e.counts();
-      const dlq = e.deadLetterQueue!.counts();
-      entities.push({
-        name,
-        kind,
-        active: c.active,
-        locked: c.locked,
-        scheduled: c.scheduled,
-        deferred: c.deferred,
-        deadLettered: dlq.active + dlq.locked + dlq.deferred,
-        sessions: c.sessions,
-      });
-    };
-    for (const q of this.queues.values()) add(q.spec.name, "queue", q.entity);
-    for (const t of this.topics.values()) {
-      for (const s of t.subscriptions.values())
-        add(`${t.spec.name}/Subscriptions/${s.spec.name}`, "subscription", s.entity);
-    }
-    const topics = [...this.topics.values()].map((t) => ({ name: t.spec.name, scheduled: t.scheduled.size }));
-    return { entities, topics, connections };
+    return snapshotOf(this.queues, this.topics, connections);
   }
 
   close(): void {
