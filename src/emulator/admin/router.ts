@@ -3,6 +3,7 @@
  * `/{queue|topic}`, `/$Resources/Queues|Topics`, `/{topic}/Subscriptions/{sub}`,
  * `/{topic}/Subscriptions/{sub}/Rules/{rule}` (and their lists), `/$namespaceinfo`, plus
  * `GET /health`. PUT creates (201), PUT with `If-Match: *` updates (200), DELETE answers 200.
+ * Route, paging and body element are read by request.ts; this file dispatches and answers.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../clock.js";
@@ -21,9 +22,10 @@ import {
 import type { ParseContext } from "./parse.js";
 import * as r from "./render.js";
 import type { RenderContext } from "./render.js";
+import { description, expectRoot, intParam, parseRoute } from "./request.js";
+import type { Route } from "./request.js";
 import type { MetaStore } from "./state.js";
 import { receivableRuntime, topicRuntime } from "./state.js";
-import { child, parseXml, XmlSyntaxError } from "./xml.js";
 import type { RawXml, XmlElement } from "./xml.js";
 
 export interface AdminApiOptions {
@@ -36,35 +38,6 @@ export interface AdminApiOptions {
   /** False while the emulator is shutting down: /health answers 503. */
   readonly ready: () => boolean;
   readonly log: (line: string) => void;
-}
-
-type Route =
-  | { readonly kind: "namespace" }
-  | { readonly kind: "queues" | "topics" }
-  | { readonly kind: "subscriptions"; readonly topic: string }
-  | { readonly kind: "subscription"; readonly topic: string; readonly sub: string }
-  | { readonly kind: "rules"; readonly topic: string; readonly sub: string }
-  | { readonly kind: "rule"; readonly topic: string; readonly sub: string; readonly rule: string }
-  | { readonly kind: "entity"; readonly name: string };
-
-export function parseRoute(path: string): Route {
-  const p = path.replace(/^\/+/, "");
-  const lower = p.toLowerCase().replace(/\/+$/, "");
-  if (lower === "$namespaceinfo") return { kind: "namespace" };
-  if (lower === "$resources/queues") return { kind: "queues" };
-  if (lower === "$resources/topics") return { kind: "topics" };
-  const rule = /^(.+)\/subscriptions\/([^/]+)\/rules(?:\/([^/]*))?$/i.exec(p);
-  if (rule) {
-    const [, topic, sub, name] = rule as unknown as [string, string, string, string | undefined];
-    return name ? { kind: "rule", topic, sub, rule: name } : { kind: "rules", topic, sub };
-  }
-  const sub = /^(.+)\/subscriptions(?:\/([^/]*))?$/i.exec(p);
-  if (sub) {
-    const [, topic, name] = sub as unknown as [string, string, string | undefined];
-    return name ? { kind: "subscription", topic, sub: name } : { kind: "subscriptions", topic };
-  }
-  if (p.replace(/\/+$/, "") === "") throw notFound("/");
-  return { kind: "entity", name: p.replace(/\/+$/, "") };
 }
 
 interface Reply {
@@ -374,33 +347,4 @@ export class AdminApi {
       );
     }
   }
-}
-
-function intParam(url: URL, key: string, fallback: number): number {
-  const v = url.searchParams.get(key);
-  if (v === null) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw badRequest(`${key} must be a non-negative integer.`);
-  return key === "$top" ? Math.max(1, n) : n;
-}
-
-/** The description element inside `<entry><content>`. */
-function description(body: string): XmlElement {
-  let doc: XmlElement;
-  try {
-    doc = parseXml(body);
-  } catch (error) {
-    if (error instanceof XmlSyntaxError)
-      throw badRequest(`The request body is not valid XML: ${error.message}`);
-    throw error;
-  }
-  const content = doc.local === "entry" ? child(doc, "content") : undefined;
-  const d = content?.children[0];
-  if (d === undefined)
-    throw badRequest("The request body must be an ATOM entry with a description in its content.");
-  return d;
-}
-
-function expectRoot(d: XmlElement, local: string): void {
-  if (d.local !== local) throw badRequest(`Expected a ${local}, got ${d.local}.`);
 }

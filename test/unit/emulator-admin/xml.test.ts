@@ -8,7 +8,7 @@ import {
 } from "../../../src/emulator/admin/parse.js";
 import type { ParseContext } from "../../../src/emulator/admin/parse.js";
 import { queueDescription, ruleDescription } from "../../../src/emulator/admin/render.js";
-import { parseRoute } from "../../../src/emulator/admin/router.js";
+import { parseRoute } from "../../../src/emulator/admin/request.js";
 import { attr, child, childText, el, parseXml, XmlSyntaxError } from "../../../src/emulator/admin/xml.js";
 import type { XmlElement } from "../../../src/emulator/admin/xml.js";
 import type { QueueSpec } from "../../../src/emulator/topology.js";
