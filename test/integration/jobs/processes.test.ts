@@ -15,9 +15,10 @@ import { createPublisher, type PublishOptions } from "../../../src/publisher/ind
 import { topology } from "../../../src/topics/index.js";
 import { ReportRequested } from "../../../src/topics/reports.js";
 import { RedisLedgerStore } from "../../../src/worker/ledger/redis.js";
-import { deletePrefix, REDIS_URL } from "../../helpers/redis.js";
+import { Redis } from "ioredis";
+import { deletePrefix, REDIS_URL, scanKeys } from "../../helpers/redis.js";
 import { entity, eventually, startTestEmulator, testClient } from "../worker/helpers.js";
-import { isMsg, WorkerProcess } from "../worker/process.js";
+import { isMsg, type LogLine, WorkerProcess } from "../worker/process.js";
 
 /** The reference topology with short report locks, so a dead worker's lock runs out in seconds. */
 function withReportLock(lockDurationMs: number): typeof topology {
@@ -97,7 +98,36 @@ describe("jobs: effectively once across worker processes (Redis ledger)", functi
     return text;
   }
 
-  const ready = (w: WorkerProcess): number => w.count(isMsg("report ready"));
+  /**
+   * Reports of this id made by `w`. By id: the reference domain's hourly schedule also requests
+   * reports, and a tick falls due when a test moves the emulator's clock past the top of the hour.
+   */
+  const ready = (w: WorkerProcess, reportId: string): number =>
+    w.count(isMsg("report ready", (l) => l.reportId === reportId));
+
+  /** A worker's log as short lines, for assertion messages (a failure here must explain itself). */
+  const trail = (w: WorkerProcess): string =>
+    w.lines
+      .map((l: LogLine) =>
+        [l.msg, l.messageId, l.attempt, l.jobId]
+          .filter((v) => v !== undefined)
+          .map((v) => JSON.stringify(v))
+          .join(" "),
+      )
+      .join(" | ");
+
+  /** The fields of every job record of reports/generate under this test's prefix. */
+  async function jobRecords(): Promise<Record<string, string>[]> {
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      const records: Record<string, string>[] = [];
+      for await (const keys of scanKeys(redis, `${prefix}job:reports/generate:*`))
+        for (const key of keys) records.push(await redis.hgetall(key));
+      return records;
+    } finally {
+      redis.disconnect();
+    }
+  }
 
   it("runs the handler once when two workers each receive a copy of the same job", async () => {
     await setUp();
@@ -115,11 +145,11 @@ describe("jobs: effectively once across worker processes (Redis ledger)", functi
     const skipped = (): number =>
       a.count(isMsg("job already done; completed without running")) +
       b.count(isMsg("job already done; completed without running"));
-    await eventually(() => ready(a) + ready(b) === 1 && skipped() === 1, 100);
+    await eventually(() => ready(a, "r-twice") + ready(b, "r-twice") === 1 && skipped() === 1, 100);
     const deferred = (w: WorkerProcess): number => w.count(isMsg("job held by another worker; deferred"));
-    const [runner, other] = ready(a) === 1 ? [a, b] : [b, a];
+    const [runner, other] = ready(a, "r-twice") === 1 ? [a, b] : [b, a];
     assert.ok(deferred(other) >= 1, "the copy that reached the other process while the job ran waited");
-    assert.equal(ready(runner) + ready(other), 1, "the handler ran once");
+    assert.equal(ready(runner, "r-twice") + ready(other, "r-twice"), 1, "the handler ran once");
     assert.equal(skipped(), 1, "the second copy was completed without running");
     await eventually(() => {
       const e = entity(emulator, "reports", "generate");
@@ -136,14 +166,20 @@ describe("jobs: effectively once across worker processes (Redis ledger)", functi
     const first = spawnWorker({ SBW_SUBSCRIPTIONS: "reports/generate", SBW_FAULT: "exit-before-complete" });
     const exit = await first.exited;
     assert.equal(exit.signal, "SIGKILL", first.stderr.join(""));
-    assert.equal(ready(first), 1, "the handler ran and returned");
+    assert.equal(ready(first, "r-fault"), 1, "the handler ran and returned");
     assert.equal(entity(emulator, "reports", "generate").locked, 1, "complete never reached the broker");
+    const records = await jobRecords();
+    assert.deepEqual(
+      records.map((r) => r.state),
+      ["done"],
+      `the outcome was recorded before the kill; the first worker logged: ${trail(first)}`,
+    );
 
     clock.advance(5 * 60_000 + 1_000); // the dead worker's lock runs out: the broker redelivers
     const second = spawnWorker({ SBW_SUBSCRIPTIONS: "reports/generate" });
     await second.waitFor(isMsg("job already done; completed without running"));
     await eventually(() => entity(emulator, "reports", "generate").locked === 0);
-    assert.equal(ready(second), 0, "not run again");
+    assert.equal(ready(second, "r-fault"), 0, `not run again; the second worker logged: ${trail(second)}`);
     const generate = entity(emulator, "reports", "generate");
     assert.deepEqual([generate.active, generate.deadLettered], [0, 0]);
   });
@@ -165,8 +201,11 @@ describe("jobs: effectively once across worker processes (Redis ledger)", functi
     await second.waitFor(isMsg("took over an expired claim"));
     const resumed = await second.waitFor(isMsg("report resumed"));
     assert.ok(Number(resumed.fromChunk) >= 8, `resumed at chunk ${String(resumed.fromChunk)}`);
-    await second.waitFor(isMsg("report ready"));
-    assert.ok(second.count(isMsg("report chunk written", (l) => l.chunk === 1)) === 0, "did not start over");
+    await second.waitFor(isMsg("report ready", (l) => l.reportId === "r-resume"));
+    assert.ok(
+      second.count(isMsg("report chunk written", (l) => l.chunk === 1 && l.reportId === "r-resume")) === 0,
+      "did not start over",
+    );
     assert.equal(await readFile(join(dir, "r-resume.csv"), "utf8"), expectedReport("r-resume", rows, chunk));
     await eventually(() => {
       const e = entity(emulator, "reports", "generate");

@@ -38,6 +38,8 @@ describe("telemetry: queue depth from the administration API (SBW_QUEUE_METRICS)
       SBW_LOG_LEVEL: "info",
       SBW_QUEUE_METRICS: "true",
       SBW_QUEUE_METRICS_INTERVAL_MS: "100",
+      // The reference domain's hourly report would be a scheduled message within two minutes of the hour.
+      SBW_SCHEDULES: "off",
     });
     const listening = await worker.waitFor(isMsg("health server listening"));
     const scrape = async (): Promise<string> =>
