@@ -24,6 +24,8 @@ export const METRIC = {
   lockRenewals: "sbworker_lock_renewals_total",
   /** Counter {subscription}: locks lost while a handler still ran (the message will come back). */
   lockLost: "sbworker_lock_lost_total",
+  /** Counter {subscription}: failed receives and session accepts (namespace unreachable, entity missing, no rights). */
+  receiveErrors: "sbworker_receive_errors_total",
   /** Counter {subscription}: jobs that stopped heartbeating (long jobs, issue 4). */
   stalled: "sbworker_stalled_total",
   /** Gauge {subscription}: sessions held now (session subscriptions). */

@@ -40,12 +40,13 @@ export interface PrometheusRule {
   };
 }
 
-/** Alert names, one per condition issue 8 asks for. */
+/** Alert names: one per condition issue 8 asks for, and a subscription that cannot be read. */
 export const ALERTS = {
   deadLetterGrowth: "SbworkerDeadLetterGrowth",
   oldestMessageAge: "SbworkerOldestMessageTooOld",
   failureRatio: "SbworkerHighFailureRatio",
   lockLoss: "SbworkerLockLoss",
+  receiveFailing: "SbworkerReceiveFailing",
   stalledJobs: "SbworkerStalledJobs",
   podsNotReady: "SbworkerPodsNotReady",
 } as const;
@@ -125,6 +126,17 @@ function rules(): AlertRule[] {
         summary: "Message or session locks lost on {{ $labels.subscription }}",
         description:
           "Locks were lost while handlers ran; those messages are delivered again. Look for CPU starvation, event-loop stalls or a lock duration shorter than the handlers need.",
+      },
+    },
+    {
+      alert: ALERTS.receiveFailing,
+      expr: `sum ${by} (rate(${METRIC.receiveErrors}[5m])) > 0`,
+      for: "10m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "The workers cannot read {{ $labels.subscription }}",
+        description:
+          "Receiving from {{ $labels.subscription }} has kept failing for 10 minutes: the namespace is unreachable, the subscription is missing, or the workload identity lost its Listen right. The pods log one `receive error` (or `accepting a session failed`) line per outage with the reason.",
       },
     },
     {

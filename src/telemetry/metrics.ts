@@ -142,6 +142,7 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
   const renewals = counter(METRIC.lockRenewals, "Successful message or session lock renewals.");
   const lost = counter(METRIC.lockLost, "Locks lost while a handler still ran.");
   const stalled = counter(METRIC.stalled, "Jobs aborted because they stopped heartbeating.");
+  const receiveErrors = counter(METRIC.receiveErrors, "Failed receives and session accepts.");
   const sessionsHeld = gauge(METRIC.sessionsHeld, "Sessions held now.");
   const sessionAcquire = new Histogram({
     name: METRIC.sessionAcquire,
@@ -205,6 +206,9 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     },
     lockLost(e) {
       lost.inc({ subscription: e.subscription });
+    },
+    receiveError(e) {
+      receiveErrors.inc({ subscription: e.subscription });
     },
     sessionAccepted(e) {
       sessionsHeld.inc({ subscription: e.subscription });

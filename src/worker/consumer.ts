@@ -41,6 +41,7 @@ import { decideSettlement } from "./policy.js";
 import { attemptOf, messageIdText } from "./properties.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
 import type { Delivery, SettleDeps } from "./settle.js";
+import { ErrorStreak, RECEIVE_LINES } from "./errorStreak.js";
 import { IdleGate } from "./idleGate.js";
 import { newDelivery, settle } from "./settle.js";
 
@@ -66,9 +67,11 @@ export class SubscriptionConsumer implements ReceiveLoop {
   private connected = false;
   private failingSince: number | undefined;
   private deps: SettleDeps | undefined;
+  private readonly streak: ErrorStreak;
 
   constructor(private readonly options: ConsumerOptions) {
     this.key = options.target.binding.key;
+    this.streak = new ErrorStreak({ log: options.target.log, lines: RECEIVE_LINES });
   }
 
   start(): Promise<void> {
@@ -88,6 +91,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
       postInitialize: async () => {
         this.connected = true;
         this.failingSince = undefined;
+        this.streak.recovered();
         return Promise.resolve();
       },
     };
@@ -117,6 +121,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
     let renewal: LockRenewal | undefined;
     this.connected = true;
     this.failingSince = undefined;
+    this.streak.recovered();
     this.inFlight.add(delivery);
     try {
       // Arrived while the drain was stopping intake: hand it straight back.
@@ -213,7 +218,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
   private onReceiveError(error: unknown, source: string): Promise<void> {
     if (this.draining && source === "receive") return Promise.resolve();
     this.failingSince ??= Date.now();
-    this.options.target.log.warn({ err: error, source }, "receive error");
+    this.streak.failed(error, { source });
     this.options.observer.receiveError({ subscription: this.key, error });
     return Promise.resolve();
   }

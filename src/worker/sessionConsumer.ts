@@ -2,8 +2,9 @@
  * The session processor for one session subscription (the JavaScript SDK has none).
  *
  * `maxConcurrentSessions` slots each run the loop below, top to bottom:
- *   accept the next available session (long-poll, aborted by the drain)
- *   → renew the session lock while it is held (./lockRenewal.ts; SDK auto-renewal is off)
+ *   accept the next available session (long-poll, aborted by the drain; after a failure, wait a
+ *     doubling, jittered delay: ./sessionSlot.ts acceptRetryDelay)
+ *   → renew the session lock while it is held (./sessionLock.ts; SDK auto-renewal is off)
  *   → receive ONE message (./sessionIntake.ts: a short receive, then a peek; an empty session is
  *     released at once, and no wait ever exceeds `sessionIdleTimeoutMs`)
  *   → dispatch → policy → settle; a `retry` waits the backoff *in place*, lock held and renewed,
@@ -30,13 +31,12 @@ import type { DispatchTarget } from "./dispatch.js";
 import { dispatch } from "./dispatch.js";
 import { DrainTimeoutError } from "./errors.js";
 import type { LockRenewal } from "./lockRenewal.js";
-import { isLockLost, startLockRenewal } from "./lockRenewal.js";
+import { isLockLost } from "./lockRenewal.js";
+import { renewSessionLock } from "./sessionLock.js";
 import { eventWith, type WorkerObserver } from "./observer.js";
 import { decideSettlement } from "./policy.js";
 import { attemptOf, messageIdText } from "./properties.js";
 import { sessionAccess } from "./sessionState.js";
-import { ATTR, EVENT } from "../telemetry/attributes.js";
-import { LockLostError } from "./jobs/abort.js";
 import type { RunningJob } from "./jobs/job.js";
 import type { SubscriptionJobs } from "./jobs/runtime.js";
 import { admitInSession } from "./jobs/sessionAdmission.js";
@@ -46,7 +46,9 @@ import type { Delivery, SettleDeps } from "./settle.js";
 import { ArrivalEstimate, SessionIntake } from "./sessionIntake.js";
 import { IdleGate } from "./idleGate.js";
 import { probeSubscription } from "./reachability.js";
+import { ACCEPT_LINES, ErrorStreak } from "./errorStreak.js";
 import {
+  acceptRetryDelay,
   enterPhase,
   isNoSessionAvailable,
   MIN_ACCEPT_INTERVAL_MS,
@@ -65,7 +67,7 @@ export interface SessionConsumerOptions {
   readonly livenessTimeoutMs: number;
   /** How long an accept may long-poll (the SDK's operation timeout); bounds the liveness check. */
   readonly acceptTimeoutMs: number;
-  /** Pause after a failed accept (not after "no session available"). */
+  /** First pause after a failed accept (not after "no session available"); doubles while it fails. */
   readonly retryDelayMs: number;
   /** Operation timeout for settlements, which the SDK does not apply to session messages (../settle.ts). */
   readonly settleTimeoutMs: number;
@@ -90,9 +92,12 @@ export class SessionConsumer implements ReceiveLoop {
   private readonly idle = new IdleGate();
   private probing: Promise<void> | undefined;
   private readonly arrival = new ArrivalEstimate();
+  /** One streak for all slots: an outage fails every slot at once (./errorStreak.ts). */
+  private readonly streak: ErrorStreak;
 
   constructor(private readonly options: SessionConsumerOptions) {
     this.key = options.target.binding.key;
+    this.streak = new ErrorStreak({ log: options.target.log, lines: ACCEPT_LINES });
     // Every slot's pending accept / receive / backoff listens on the intake signal.
     setMaxListeners(0, this.intake.signal);
   }
@@ -142,17 +147,24 @@ export class SessionConsumer implements ReceiveLoop {
         if (isNoSessionAvailable(error)) {
           this.connected = true;
           slot.failingSince = undefined;
+          slot.acceptFailures = 0;
+          this.streak.recovered();
           if (Date.now() - slot.since < MIN_ACCEPT_INTERVAL_MS) await this.pause(MIN_ACCEPT_INTERVAL_MS);
           continue;
         }
         slot.failingSince ??= Date.now();
-        target.log.warn({ err: error }, "accepting a session failed");
+        slot.acceptFailures += 1;
+        this.streak.failed(error);
         this.options.observer.receiveError({ subscription: this.key, error });
-        await this.pause(this.options.retryDelayMs);
+        await this.pause(
+          acceptRetryDelay(slot.acceptFailures, this.options.retryDelayMs, this.options.random),
+        );
         continue;
       }
       this.connected = true;
       slot.failingSince = undefined;
+      slot.acceptFailures = 0;
+      this.streak.recovered();
       if (this.intake.signal.aborted) {
         // Granted after the drain began (the SDK cannot abort an accept in flight): give it back.
         await receiver.close().catch(() => {});
@@ -172,23 +184,7 @@ export class SessionConsumer implements ReceiveLoop {
       sessionId,
       current: undefined,
       job: undefined,
-      renewal: startLockRenewal({
-        lockedUntil: () => receiver.sessionLockedUntilUtc,
-        renew: () => receiver.renewSessionLock(),
-        maxRenewalMs: Number.POSITIVE_INFINITY,
-        onRenewed: () => {
-          session.current?.trace?.event(EVENT.lockRenewed, { [ATTR.lock]: "session" });
-          observer.lockRenewed({ subscription: this.key, lock: "session", id: sessionId });
-        },
-        onLost: (error) => {
-          session.current?.trace?.event(EVENT.lockLost, { [ATTR.lock]: "session" });
-          observer.lockLost({ subscription: this.key, lock: "session", id: sessionId });
-          const lost = new LockLostError("session", { cause: error });
-          if (session.job) session.job.abort(lost);
-          else session.current?.controller.abort(lost);
-        },
-        onError: (error) => target.log.warn({ err: error, sessionId }, "session lock renewal failed"),
-      }),
+      renewal: renewSessionLock(receiver, () => session, { key: this.key, observer, log: target.log }),
     };
     this.held.add(session);
     // The slot is still in its "accepting" phase: `since` is when the successful accept began.

@@ -3,11 +3,14 @@
  * what phase it is in since when, and when a slot counts as wedged for the liveness probe.
  */
 import { isServiceBusError } from "@azure/service-bus";
+import { backoffCeiling } from "./backoff.js";
 
 export interface Slot {
   phase: "accepting" | "receiving" | "handling" | "backoff" | "stopped";
   since: number;
   failingSince: number | undefined;
+  /** Accept failures in a row (not "no session available"): the next retry waits longer. */
+  acceptFailures: number;
   /** A message of the held session is being handled (or waits in backoff). */
   busy: boolean;
   /** The slot's loop; settles when it stops. */
@@ -15,7 +18,7 @@ export interface Slot {
 }
 
 export function newSlot(now = Date.now()): Slot {
-  return { phase: "accepting", since: now, failingSince: undefined, busy: false };
+  return { phase: "accepting", since: now, failingSince: undefined, acceptFailures: 0, busy: false };
 }
 
 export function enterPhase(slot: Slot, phase: Slot["phase"], now = Date.now()): void {
@@ -32,6 +35,24 @@ export function isNoSessionAvailable(error: unknown): boolean {
 
 /** Keeps an emulator or broker that answers "no session" instantly from turning accept into a spin. */
 export const MIN_ACCEPT_INTERVAL_MS = 200;
+
+/** The longest wait between accept attempts of a failing slot (unless the base delay is longer). */
+export const ACCEPT_RETRY_MAX_MS = 30_000;
+
+/**
+ * The wait after a slot's `failures`-th failed accept in a row: doubling from `baseMs`
+ * (`SBW_SERVICEBUS_RETRY_DELAY_MS`) up to {@link ACCEPT_RETRY_MAX_MS}, jittered over the upper half
+ * so that the slots of a pod, and the pods, do not retry in step against a namespace that is
+ * coming back, and never less than half the ceiling (no spin).
+ */
+export function acceptRetryDelay(
+  failures: number,
+  baseMs: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = backoffCeiling(failures, { baseMs, maxMs: Math.max(baseMs, ACCEPT_RETRY_MAX_MS) });
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
 
 export interface SlotLimits {
   readonly livenessTimeoutMs: number;

@@ -61,6 +61,8 @@ export class Recorder implements WorkerObserver {
   readonly started: DeliveryEvent[] = [];
   readonly settledEvents: Settled[] = [];
   readonly sessionsAccepted: string[] = [];
+  /** Receive (and accept) failures per subscription key, as the metric counts them. */
+  readonly receiveErrors = new Map<string, number>();
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
   private readonly counts = new Map<Settlement["kind"], number>();
 
@@ -75,6 +77,10 @@ export class Recorder implements WorkerObserver {
   }
   sessionAccepted(e: { sessionId: string }): void {
     this.sessionsAccepted.push(e.sessionId);
+    this.poke();
+  }
+  receiveError(e: { subscription: string }): void {
+    this.receiveErrors.set(e.subscription, (this.receiveErrors.get(e.subscription) ?? 0) + 1);
     this.poke();
   }
 

@@ -51,6 +51,7 @@ describe("monitoring", () => {
       new RegExp(`${METRIC.messagesProcessed}\\{outcome=~"${FAILURE_OUTCOMES.join("\\|")}"\\}`),
     );
     assert.match(expr(ALERTS.lockLoss), new RegExp(METRIC.lockLost));
+    assert.match(expr(ALERTS.receiveFailing), new RegExp(METRIC.receiveErrors));
     assert.match(expr(ALERTS.stalledJobs), new RegExp(METRIC.stalled));
     assert.match(
       expr(ALERTS.podsNotReady),

@@ -69,6 +69,15 @@ describe("telemetry: worker metrics", () => {
     assert.match(text, /sbworker_time_in_queue_seconds_count\{subscription="orders\/audit"\} 1\n/);
   });
 
+  it("counts every failed receive or session accept", async () => {
+    const m = createWorkerMetrics();
+    const error = new Error("connect ECONNREFUSED");
+    for (let i = 0; i < 3; i += 1) m.observer.receiveError!({ subscription: "orders/audit", error });
+    m.observer.receiveError!({ subscription: "orders/fulfillment", error });
+    assert.equal(await value(m, "sbworker_receive_errors_total", { subscription: "orders/audit" }), 3);
+    assert.equal(await value(m, "sbworker_receive_errors_total", { subscription: "orders/fulfillment" }), 1);
+  });
+
   it("counts locks, sessions, ledger duplicates and stalls", async () => {
     const m = createWorkerMetrics();
     const o = m.observer;

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { ServiceBusError } from "@azure/service-bus";
 import {
+  ACCEPT_RETRY_MAX_MS,
+  acceptRetryDelay,
   enterPhase,
   isNoSessionAvailable,
   newSlot,
@@ -42,7 +44,13 @@ describe("session slot liveness", () => {
   });
 
   it("starts accepting, idle", () => {
-    assert.deepEqual(newSlot(5), { phase: "accepting", since: 5, failingSince: undefined, busy: false });
+    assert.deepEqual(newSlot(5), {
+      phase: "accepting",
+      since: 5,
+      failingSince: undefined,
+      acceptFailures: 0,
+      busy: false,
+    });
   });
 });
 
@@ -57,4 +65,30 @@ describe("session accept: nothing available is not a failure", () => {
   for (const [name, error, expected] of table)
     it(`${name}: ${expected ? "try again" : "a failure"}`, () =>
       assert.equal(isNoSessionAvailable(error), expected));
+});
+
+describe("session slot: the wait after a failed accept", () => {
+  const table: { failures: number; baseMs: number; random: number; ms: number }[] = [
+    { failures: 1, baseMs: 1_000, random: 0, ms: 500 },
+    { failures: 1, baseMs: 1_000, random: 0.999_999, ms: 1_000 },
+    { failures: 2, baseMs: 1_000, random: 0, ms: 1_000 },
+    { failures: 3, baseMs: 1_000, random: 0.5, ms: 3_000 },
+    { failures: 5, baseMs: 1_000, random: 0.999_999, ms: 16_000 },
+    { failures: 6, baseMs: 1_000, random: 0.999_999, ms: ACCEPT_RETRY_MAX_MS },
+    { failures: 60, baseMs: 1_000, random: 0, ms: ACCEPT_RETRY_MAX_MS / 2 },
+    { failures: 3, baseMs: 60_000, random: 0.999_999, ms: 60_000 }, // a base above the cap stays
+  ];
+  for (const t of table) {
+    it(`failure ${t.failures} in a row, base ${t.baseMs} ms, random ${t.random}: ${t.ms} ms`, () => {
+      assert.equal(
+        acceptRetryDelay(t.failures, t.baseMs, () => t.random),
+        t.ms,
+      );
+    });
+  }
+
+  it("never spins: at least half the base delay, whatever the jitter", () => {
+    for (let failures = 1; failures < 40; failures += 1)
+      assert.ok(acceptRetryDelay(failures, 200, () => 0) >= 100);
+  });
 });

@@ -1,0 +1,122 @@
+/**
+ * A Service Bus outage in the log: every receive loop fails about once a second (each session
+ * slot on its own) for as long as it lasts, and a pod that logged each failure would flood the
+ * log pipeline. The worker logs the first failure of a streak, then at most a line per 30 s, and
+ * one line when the loop works again; the receive-error metric counts every failure. Session
+ * slots also back off (doubling delays) instead of retrying in step.
+ */
+import assert from "node:assert/strict";
+import type { ServiceBusClient } from "@azure/service-bus";
+import { pino } from "pino";
+import { z } from "zod";
+import type { Emulator } from "../../../src/emulator/index.js";
+import { defineTopic } from "../../../src/topics/dsl.js";
+import type { Worker } from "../../../src/worker/worker.js";
+import { startTcpProxy, type TcpProxy } from "../../helpers/tcpProxy.js";
+import { Recorder, startTestEmulator, startTestWorker, testClient, uniqueName } from "./helpers.js";
+
+function outageTopology(name: string) {
+  return {
+    jobs: defineTopic({
+      name,
+      messages: { Job: z.object({ id: z.string() }) },
+      sessionId: (m) => m.payload.id,
+      subscriptions: {
+        work: { policy: { concurrency: 2 } },
+        ordered: { requiresSession: true, policy: { maxConcurrentSessions: 4 } },
+      },
+    }),
+  } as const;
+}
+
+interface Line {
+  msg: string;
+  subscription?: string;
+  errors?: number;
+}
+
+describe("worker: a Service Bus outage in the log", function () {
+  this.timeout(60_000);
+  let emulator: Emulator;
+  let client: ServiceBusClient;
+  let proxy: TcpProxy;
+  let worker: Worker | undefined;
+
+  afterEach(async () => {
+    await worker?.close();
+    worker = undefined;
+    await proxy.close();
+    await client.close();
+    await emulator.close();
+  });
+
+  it("logs one line when the receive loops start failing and one when they work again, not one per attempt", async () => {
+    const topic = uniqueName("outage-logs");
+    const topology = outageTopology(topic);
+    emulator = await startTestEmulator(topology);
+    client = testClient(emulator);
+    proxy = await startTcpProxy(emulator.port);
+    const lines: Line[] = [];
+    const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l) as Line) });
+    const recorder = new Recorder();
+    const handled: string[] = [];
+    const handler = async (job: { id: string }): Promise<void> => {
+      handled.push(job.id);
+      return Promise.resolve();
+    };
+    worker = await startTestWorker(
+      emulator,
+      topology,
+      { jobs: { work: { Job: handler }, ordered: { Job: handler } } },
+      {
+        recorder,
+        logger,
+        env: {
+          SERVICEBUS_CONNECTION_STRING: emulator.connectionString.replace(
+            `:${emulator.port};`,
+            `:${proxy.port};`,
+          ),
+          SBW_SESSION_ACCEPT_TIMEOUT_MS: "1000",
+        },
+      },
+    );
+    const w = worker;
+    const keys = { work: "jobs/work", ordered: "jobs/ordered" };
+    const errors = (key: string): number => recorder.receiveErrors.get(key) ?? 0;
+    const logged = (msg: string, key: string): Line[] =>
+      lines.filter((l) => l.msg === msg && l.subscription === key.split("/")[1]);
+
+    await proxy.down();
+    await recorder.until(() => errors(keys.work) >= 6 && errors(keys.ordered) >= 12);
+    // Each failure counted, few logged: the first of the streak, and at most one more should the
+    // kind of error change as the connection goes (reset, then refused).
+    const receiveLines = logged("receive error", keys.work).length;
+    const acceptLines = logged("accepting a session failed", keys.ordered).length;
+    assert.ok(
+      receiveLines >= 1 && receiveLines <= 2,
+      `receive error lines: ${receiveLines} of ${errors(keys.work)}`,
+    );
+    assert.ok(
+      acceptLines >= 1 && acceptLines <= 2,
+      `accept lines: ${acceptLines} of ${errors(keys.ordered)}`,
+    );
+
+    const failed = { work: errors(keys.work), ordered: errors(keys.ordered) };
+    await proxy.up();
+    const sender = client.createSender(topic);
+    await sender.sendMessages([
+      { subject: "Job", sessionId: "s-1", body: Buffer.from(JSON.stringify({ id: "s-1" })) },
+    ]);
+    await sender.close();
+    await recorder.until(() => handled.length === 2);
+    const [again] = logged("receiving again", keys.work);
+    const [accepting] = logged("accepting sessions again", keys.ordered);
+    assert.ok(again && accepting, JSON.stringify(lines.map((l) => l.msg)));
+    // The recovery line counts the streak's failures (the session probe's one failure is not an accept).
+    assert.ok((again.errors ?? 0) >= failed.work, `${again.errors} of ${failed.work}`);
+    assert.ok((accepting.errors ?? 0) >= failed.ordered - 1, `${accepting.errors} of ${failed.ordered}`);
+    assert.equal(logged("receiving again", keys.work).length, 1);
+    assert.equal(logged("accepting sessions again", keys.ordered).length, 1);
+    assert.equal(w.health().live, true);
+  });
+});
