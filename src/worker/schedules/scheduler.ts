@@ -131,8 +131,9 @@ export class Scheduler implements AsyncDisposable {
     try {
       await scheduler.cycle();
     } catch (error) {
-      await scheduler.close();
-      throw error;
+      // Service Bus unreachable as the pod starts: start all the same (the consumers reconnect on
+      // their own); the next cycle schedules what this one could not, or catches it up.
+      options.log.error({ err: error }, "schedule cycle failed; the next cycle retries");
     }
     if (options.autoCycle !== false) scheduler.arm();
     return scheduler;
@@ -154,7 +155,9 @@ export class Scheduler implements AsyncDisposable {
   private arm(): void {
     const every = Math.max(1_000, Math.floor(this.horizonMs / 3));
     this.timer = setInterval(() => {
-      this.cycle().catch((error: unknown) => this.options.log.error({ err: error }, "schedule cycle failed"));
+      this.cycle().catch((error: unknown) =>
+        this.options.log.error({ err: error }, "schedule cycle failed; the next cycle retries"),
+      );
     }, every);
     this.timer.unref();
   }

@@ -88,6 +88,7 @@ export class World {
     schedules: readonly ScheduleDefinition[],
     ledger: Ledger = "redis",
     observer?: ScheduleObserver,
+    env: Record<string, string> = {},
   ): Promise<Pod> {
     for (const s of schedules) this.schedules.set(`${s.name}:${s.fingerprint}`, s);
     const registry = defineHandlers(this.topology, {
@@ -105,6 +106,7 @@ export class World {
       config: testConfig(this.emulator, {
         SBW_LEDGER: ledger,
         ...(ledger === "redis" ? { REDIS_URL, SBW_LEDGER_PREFIX: this.prefix } : {}),
+        ...env,
       }),
       registry,
       logger: testLogger().child({ pod: name }),
