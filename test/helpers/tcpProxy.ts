@@ -61,3 +61,10 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
     close: down,
   };
 }
+
+/** An emulator connection string pointed at another local port (a proxy in front of it). */
+export function viaPort(connectionString: string, port: number): string {
+  const via = connectionString.replace(/(Endpoint=sb:\/\/[^:;/]+):\d+/, `$1:${port}`);
+  if (via === connectionString) throw new Error("the connection string names no endpoint port");
+  return via;
+}

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { ManualClock } from "../../../src/emulator/index.js";
-import { startTcpProxy, type TcpProxy } from "../../helpers/tcpProxy.js";
+import { startTcpProxy, type TcpProxy, viaPort } from "../../helpers/tcpProxy.js";
 import { completedLines, DlqFixture, makeDeadLetters, QUEUE, resumeReplaysEachOnce } from "./helpers.js";
 
 const COUNT = 30;
@@ -34,10 +34,7 @@ describe("dlq replay when the connection drops mid-way", function () {
     );
     const journal = f.path("drop.jsonl");
     const env = {
-      SERVICEBUS_CONNECTION_STRING: f.emulator.connectionString.replace(
-        `:${f.emulator.port};`,
-        `:${proxy.port};`,
-      ),
+      SERVICEBUS_CONNECTION_STRING: viaPort(f.emulator.connectionString, proxy.port),
     };
     const run = f.cli(
       ["dlq", "replay", QUEUE, "--yes", "--journal", journal, "--rate", "25", "--concurrency", "2"],

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { plainAdminClient } from "../../helpers/admin.js";
+import { viaPort } from "../../helpers/tcpProxy.js";
 import { DlqFixture, makeDeadLetters, QUEUE } from "./helpers.js";
 
 interface JsonRow {
@@ -156,10 +157,7 @@ describe("dlq list", function () {
     await makeDeadLetters(f, "shop/audit", [{ body: 2 }, { body: 3 }]);
     const proxy = await amqpOnlyPort(f.emulator.port);
     try {
-      const connectionString = f.emulator.connectionString.replace(
-        /(Endpoint=sb:\/\/[^:;/]+):\d+/,
-        `$1:${proxy.port}`,
-      );
+      const connectionString = viaPort(f.emulator.connectionString, proxy.port);
       const env = { SERVICEBUS_CONNECTION_STRING: connectionString };
       const run = await f.cli(["dlq", "list", "--entities", `shop/audit,${QUEUE},shop/billing`, "--json"], {
         env,

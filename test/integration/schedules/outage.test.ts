@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { defineSchedule } from "../../../src/topics/scheduleDsl.js";
-import { startTcpProxy, type TcpProxy } from "../../helpers/tcpProxy.js";
+import { startTcpProxy, type TcpProxy, viaPort } from "../../helpers/tcpProxy.js";
 import { between, World } from "./helpers.js";
 
 const MIN = 60_000;
@@ -36,7 +36,7 @@ describe("schedules: Service Bus unreachable at start", function () {
     });
     const p = (proxy = await startTcpProxy(w.emulator.port));
     await p.down();
-    const via = w.emulator.connectionString.replace(`:${w.emulator.port};`, `:${p.port};`);
+    const via = viaPort(w.emulator.connectionString, p.port);
     // The first cycle must schedule the tick 50 s ahead (within the 1 min horizon), and cannot.
     await w.startPod("a", [everyMinute], "redis", undefined, { SERVICEBUS_CONNECTION_STRING: via });
     assert.equal(

@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { Emulator, EntitySnapshot } from "../../../src/emulator/index.js";
 import { defineTopic } from "../../../src/topics/dsl.js";
 import type { Worker } from "../../../src/worker/worker.js";
-import { startTcpProxy, type TcpProxy } from "../../helpers/tcpProxy.js";
+import { startTcpProxy, type TcpProxy, viaPort } from "../../helpers/tcpProxy.js";
 import {
   entity,
   eventually,
@@ -95,10 +95,7 @@ describe("worker: the connection to Service Bus drops and comes back", function 
       {
         recorder,
         env: {
-          SERVICEBUS_CONNECTION_STRING: emulator.connectionString.replace(
-            `:${emulator.port};`,
-            `:${proxy.port};`,
-          ),
+          SERVICEBUS_CONNECTION_STRING: viaPort(emulator.connectionString, proxy.port),
           SBW_SESSION_IDLE_TIMEOUT_MS: "50",
           // Bounds a session message's settlement, which the SDK leaves at its fixed 60 s.
           SBW_SERVICEBUS_TIMEOUT_MS: "1500",

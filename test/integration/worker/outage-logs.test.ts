@@ -12,7 +12,7 @@ import { z } from "zod";
 import type { Emulator } from "../../../src/emulator/index.js";
 import { defineTopic } from "../../../src/topics/dsl.js";
 import type { Worker } from "../../../src/worker/worker.js";
-import { startTcpProxy, type TcpProxy } from "../../helpers/tcpProxy.js";
+import { startTcpProxy, type TcpProxy, viaPort } from "../../helpers/tcpProxy.js";
 import {
   eventually,
   Recorder,
@@ -79,10 +79,7 @@ describe("worker: a Service Bus outage in the log", function () {
         recorder,
         logger,
         env: {
-          SERVICEBUS_CONNECTION_STRING: emulator.connectionString.replace(
-            `:${emulator.port};`,
-            `:${proxy.port};`,
-          ),
+          SERVICEBUS_CONNECTION_STRING: viaPort(emulator.connectionString, proxy.port),
           SBW_SESSION_ACCEPT_TIMEOUT_MS: "1000",
         },
       },

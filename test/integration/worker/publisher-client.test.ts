@@ -12,7 +12,7 @@ import { z } from "zod";
 import type { Emulator } from "../../../src/emulator/index.js";
 import { createPublisher, isPublishError } from "../../../src/publisher/index.js";
 import { defineTopic } from "../../../src/topics/dsl.js";
-import { startTcpProxy } from "../../helpers/tcpProxy.js";
+import { startTcpProxy, viaPort } from "../../helpers/tcpProxy.js";
 import { entity, eventually, fastClientOptions, startTestEmulator, uniqueName } from "./helpers.js";
 
 describe("publisher: who closes the client (SDK against the emulator)", function () {
@@ -56,7 +56,7 @@ describe("publisher: who closes the client (SDK against the emulator)", function
   it("fails a publish while the broker is unreachable as Transient, and publishes again once it is back", async () => {
     const proxy = await startTcpProxy(emulator.port);
     const publisher = createPublisher({
-      connection: emulator.connectionString.replace(`:${emulator.port};`, `:${proxy.port};`),
+      connection: viaPort(emulator.connectionString, proxy.port),
       clientOptions: fastClientOptions,
       topology,
       retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
