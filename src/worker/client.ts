@@ -3,13 +3,25 @@ import { RetryMode, ServiceBusClient, type ServiceBusClientOptions } from "@azur
 import type { TokenCredential } from "@azure/identity";
 import type { ServiceBusConnection, WorkerConfig } from "./config.js";
 
+/** The SDK's longest delay between retries, as configured below. */
+const maxRetryDelayMs = (config: Pick<WorkerConfig, "serviceBus">): number =>
+  Math.max(config.serviceBus.retryDelayMs, 30_000);
+
+/**
+ * The longest an SDK operation can go without reporting, retries included: every attempt runs
+ * into its timeout and waits the longest delay. A receive loop silent for longer has stopped trying.
+ */
+export function retryCycleMs(config: Pick<WorkerConfig, "serviceBus">, operationTimeoutMs: number): number {
+  return (config.serviceBus.maxRetries + 1) * (operationTimeoutMs + maxRetryDelayMs(config));
+}
+
 export function clientOptions(config: Pick<WorkerConfig, "serviceBus">): ServiceBusClientOptions {
   return {
     retryOptions: {
       timeoutInMs: config.serviceBus.timeoutMs,
       maxRetries: config.serviceBus.maxRetries,
       retryDelayInMs: config.serviceBus.retryDelayMs,
-      maxRetryDelayInMs: Math.max(config.serviceBus.retryDelayMs, 30_000),
+      maxRetryDelayInMs: maxRetryDelayMs(config),
       mode: RetryMode.Exponential,
     },
   };

@@ -42,6 +42,7 @@ import { attemptOf, messageIdText } from "./properties.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
 import type { Delivery, SettleDeps } from "./settle.js";
 import { ErrorStreak, RECEIVE_LINES } from "./errorStreak.js";
+import { failureHealth } from "./receiveLoop.js";
 import { IdleGate } from "./idleGate.js";
 import { newDelivery, settle } from "./settle.js";
 
@@ -51,10 +52,14 @@ export interface ConsumerOptions {
   readonly observer: Required<WorkerObserver>;
   readonly maxLockRenewalMs: number;
   readonly livenessTimeoutMs: number;
+  /** The longest a failing receiver that still tries goes without reporting (../receiveLoop.ts). */
+  readonly failureQuietMs: number;
   /** Ledger admission, heartbeats, checkpoints (./jobs/runtime.ts). */
   readonly jobs: SubscriptionJobs;
   readonly random?: () => number;
 }
+
+const iso = (t: number | undefined): string => (t === undefined ? "?" : new Date(t).toISOString());
 
 export class SubscriptionConsumer implements ReceiveLoop {
   readonly key: string;
@@ -66,6 +71,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
   private draining = false;
   private connected = false;
   private failingSince: number | undefined;
+  private lastFailureAt: number | undefined;
   private deps: SettleDeps | undefined;
   private readonly streak: ErrorStreak;
 
@@ -217,7 +223,8 @@ export class SubscriptionConsumer implements ReceiveLoop {
 
   private onReceiveError(error: unknown, source: string): Promise<void> {
     if (this.draining && source === "receive") return Promise.resolve();
-    this.failingSince ??= Date.now();
+    this.lastFailureAt = Date.now();
+    this.failingSince ??= this.lastFailureAt;
     this.streak.failed(error, { source });
     this.options.observer.receiveError({ subscription: this.key, error });
     return Promise.resolve();
@@ -250,14 +257,22 @@ export class SubscriptionConsumer implements ReceiveLoop {
   }
 
   health(now: number): LoopHealth {
-    const wedged =
-      this.failingSince !== undefined && now - this.failingSince > this.options.livenessTimeoutMs;
+    const since = this.failingSince;
+    const { failing, wedged } = failureHealth(
+      { since, lastAt: this.lastFailureAt },
+      { livenessTimeoutMs: this.options.livenessTimeoutMs, quietMs: this.options.failureQuietMs },
+      now,
+    );
+    const detail = wedged
+      ? `receive failing since ${iso(since)}, and no attempt since ${iso(this.lastFailureAt ?? since)}`
+      : `receive failing since ${iso(since)}`;
     return {
       key: this.key,
       connected: this.connected,
+      failing,
       wedged,
       inFlight: this.inFlight.size,
-      ...(wedged ? { detail: `receive failing since ${new Date(this.failingSince!).toISOString()}` } : {}),
+      ...(failing ? { detail } : {}),
     };
   }
 }

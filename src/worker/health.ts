@@ -1,7 +1,9 @@
 /**
  * The health endpoints Kubernetes probes:
- * - `GET /livez`: 200 unless a receive loop is wedged (restart me);
- * - `GET /readyz`: 200 when every consumer has reached the broker and the worker is not draining.
+ * - `GET /livez`: 200 unless a receive loop is wedged (stuck, or stopped trying: restart me);
+ * - `GET /readyz`: 200 when every consumer has reached the broker, none is failing now, and the
+ *   worker is not draining. A loop that keeps failing against an unreachable namespace is not
+ *   ready but live: a restart cannot bring the namespace back (./receiveLoop.ts failureHealth).
  * Both answer JSON with the per-subscription details. Port 0 picks a free port (tests).
  * `GET /metrics` serves the Prometheus text exposition when a metrics source is given.
  */
@@ -34,7 +36,7 @@ export function liveness(source: HealthSource): { ok: boolean; loops: LoopHealth
 export function readiness(source: HealthSource): { ok: boolean; draining: boolean; loops: LoopHealth[] } {
   const loops = source.loops();
   return {
-    ok: !source.draining && loops.length > 0 && loops.every((l) => l.connected),
+    ok: !source.draining && loops.length > 0 && loops.every((l) => l.connected && !l.failing),
     draining: source.draining,
     loops,
   };

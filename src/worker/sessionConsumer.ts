@@ -53,8 +53,8 @@ import {
   isNoSessionAvailable,
   MIN_ACCEPT_INTERVAL_MS,
   newSlot,
+  slotsHealth,
   type Slot,
-  wedgedSlot,
 } from "./sessionSlot.js";
 import { newDelivery, settle } from "./settle.js";
 
@@ -65,6 +65,8 @@ export interface SessionConsumerOptions {
   readonly jobs: SubscriptionJobs;
   readonly observer: Required<WorkerObserver>;
   readonly livenessTimeoutMs: number;
+  /** The longest a failing slot that still tries goes without failing again (../receiveLoop.ts). */
+  readonly failureQuietMs: number;
   /** How long an accept may long-poll (the SDK's operation timeout); bounds the liveness check. */
   readonly acceptTimeoutMs: number;
   /** First pause after a failed accept (not after "no session available"); doubles while it fails. */
@@ -152,7 +154,8 @@ export class SessionConsumer implements ReceiveLoop {
           if (Date.now() - slot.since < MIN_ACCEPT_INTERVAL_MS) await this.pause(MIN_ACCEPT_INTERVAL_MS);
           continue;
         }
-        slot.failingSince ??= Date.now();
+        slot.lastFailureAt = Date.now();
+        slot.failingSince ??= slot.lastFailureAt;
         slot.acceptFailures += 1;
         this.streak.failed(error);
         this.options.observer.receiveError({ subscription: this.key, error });
@@ -388,17 +391,14 @@ export class SessionConsumer implements ReceiveLoop {
   }
 
   health(now: number): LoopHealth {
-    const { livenessTimeoutMs, acceptTimeoutMs, target } = this.options;
+    const { livenessTimeoutMs, acceptTimeoutMs, failureQuietMs, target } = this.options;
     const idleTimeoutMs = target.binding.policy.sessionIdleTimeoutMs;
-    const stuck = wedgedSlot(this.slots, { livenessTimeoutMs, acceptTimeoutMs, idleTimeoutMs }, now);
+    const limits = { livenessTimeoutMs, acceptTimeoutMs, idleTimeoutMs, failureQuietMs };
     return {
       key: this.key,
       connected: this.connected,
-      wedged: stuck !== undefined,
       inFlight: [...this.held].filter((s) => s.current).length,
-      ...(stuck
-        ? { detail: `a session slot has been ${stuck.phase} since ${new Date(stuck.since).toISOString()}` }
-        : {}),
+      ...slotsHealth(this.slots, limits, now),
     };
   }
 }

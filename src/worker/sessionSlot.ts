@@ -4,11 +4,14 @@
  */
 import { isServiceBusError } from "@azure/service-bus";
 import { backoffCeiling } from "./backoff.js";
+import { failureHealth } from "./receiveLoop.js";
 
 export interface Slot {
   phase: "accepting" | "receiving" | "handling" | "backoff" | "stopped";
   since: number;
   failingSince: number | undefined;
+  /** When the last accept failed (a slot still trying fails again within its retry delay). */
+  lastFailureAt: number | undefined;
   /** Accept failures in a row (not "no session available"): the next retry waits longer. */
   acceptFailures: number;
   /** A message of the held session is being handled (or waits in backoff). */
@@ -18,7 +21,14 @@ export interface Slot {
 }
 
 export function newSlot(now = Date.now()): Slot {
-  return { phase: "accepting", since: now, failingSince: undefined, acceptFailures: 0, busy: false };
+  return {
+    phase: "accepting",
+    since: now,
+    failingSince: undefined,
+    lastFailureAt: undefined,
+    acceptFailures: 0,
+    busy: false,
+  };
 }
 
 export function enterPhase(slot: Slot, phase: Slot["phase"], now = Date.now()): void {
@@ -60,20 +70,41 @@ export interface SlotLimits {
   readonly acceptTimeoutMs: number;
   /** How long a receive may wait on a held session (`sessionIdleTimeoutMs`). */
   readonly idleTimeoutMs: number;
+  /** The longest a failing slot that still tries goes without failing again (./receiveLoop.ts). */
+  readonly failureQuietMs: number;
 }
 
 /**
- * The first slot that has been failing, or stuck in one phase, for longer than that phase can
- * legitimately last plus the liveness timeout; undefined when every slot is making progress.
+ * The first slot that stopped trying after failures, or is stuck in one phase for longer than that
+ * phase can legitimately last plus the liveness timeout; undefined when every slot is making
+ * progress. A slot that keeps failing and retrying is failing (not ready), not wedged.
  * Handling and backoff have no bound here: a handler may run as long as it needs (a handler that
  * heartbeats is watched by the job's stall detection, ./jobs/job.ts).
  */
 export function wedgedSlot(slots: readonly Slot[], limits: SlotLimits, now: number): Slot | undefined {
-  const { livenessTimeoutMs, acceptTimeoutMs, idleTimeoutMs } = limits;
+  const { livenessTimeoutMs, acceptTimeoutMs, idleTimeoutMs, failureQuietMs } = limits;
+  const quiet = { livenessTimeoutMs, quietMs: failureQuietMs };
   return slots.find(
     (s) =>
-      (s.failingSince !== undefined && now - s.failingSince > livenessTimeoutMs) ||
+      failureHealth({ since: s.failingSince, lastAt: s.lastFailureAt }, quiet, now).wedged ||
       (s.phase === "accepting" && now - s.since > acceptTimeoutMs + livenessTimeoutMs) ||
       (s.phase === "receiving" && now - s.since > idleTimeoutMs + livenessTimeoutMs),
   );
+}
+
+/** A session consumer's health from its slots: failing while any slot's accepts fail. */
+export function slotsHealth(
+  slots: readonly Slot[],
+  limits: SlotLimits,
+  now: number,
+): { readonly failing: boolean; readonly wedged: boolean; readonly detail?: string } {
+  const stuck = wedgedSlot(slots, limits, now);
+  const since = Math.min(...slots.map((s) => s.failingSince ?? Number.POSITIVE_INFINITY));
+  const failing = since !== Number.POSITIVE_INFINITY;
+  const detail = stuck
+    ? `a session slot has been ${stuck.phase} since ${new Date(stuck.since).toISOString()}`
+    : failing
+      ? `accepting sessions failing since ${new Date(since).toISOString()}`
+      : undefined;
+  return { failing, wedged: stuck !== undefined, ...(detail ? { detail } : {}) };
 }

@@ -19,7 +19,8 @@ import { createPublisher } from "../publisher/index.js";
 import type { WorkerMetrics } from "../telemetry/metrics.js";
 import type { WorkerTracing } from "../telemetry/tracing.js";
 import type { TopologyShape } from "../topics/dsl.js";
-import { clientOptions, createServiceBusClient } from "./client.js";
+import { clientOptions, createServiceBusClient, retryCycleMs } from "./client.js";
+import { ACCEPT_RETRY_MAX_MS } from "./sessionSlot.js";
 import type { SubscriptionBinding, WorkerConfig } from "./config.js";
 import { selectSubscriptions } from "./config.js";
 import { SubscriptionConsumer } from "./consumer.js";
@@ -207,8 +208,13 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
             acceptTimeoutMs: config.sessionAcceptTimeoutMs,
             retryDelayMs: config.serviceBus.retryDelayMs,
             settleTimeoutMs: config.serviceBus.timeoutMs,
+            failureQuietMs: ACCEPT_RETRY_MAX_MS + retryCycleMs(config, config.sessionAcceptTimeoutMs),
           })
-        : new SubscriptionConsumer({ ...common, maxLockRenewalMs: config.maxLockRenewalMs });
+        : new SubscriptionConsumer({
+            ...common,
+            maxLockRenewalMs: config.maxLockRenewalMs,
+            failureQuietMs: retryCycleMs(config, config.serviceBus.timeoutMs),
+          });
       resources.add(`consumer ${binding.key}`, loop, (l) => l.close());
       loops.push(loop);
       await loop.start();

@@ -3,7 +3,8 @@
  * slot on its own) for as long as it lasts, and a pod that logged each failure would flood the
  * log pipeline. The worker logs the first failure of a streak, then at most a line per 30 s, and
  * one line when the loop works again; the receive-error metric counts every failure. Session
- * slots also back off (doubling delays) instead of retrying in step.
+ * slots also back off (doubling delays) instead of retrying in step. Meanwhile the worker is not
+ * ready but stays live: restarting pods cannot bring the namespace back.
  */
 import assert from "node:assert/strict";
 import type { ServiceBusClient } from "@azure/service-bus";
@@ -57,7 +58,7 @@ describe("worker: a Service Bus outage in the log", function () {
     await emulator.close();
   });
 
-  it("logs one line when the receive loops start failing and one when they work again, not one per attempt", async () => {
+  it("logs one line when the receive loops start failing and one when they work again, not one per attempt; not ready meanwhile, but live", async () => {
     const topic = uniqueName("outage-logs");
     const topology = outageTopology(topic);
     emulator = await startTestEmulator(topology);
@@ -90,6 +91,7 @@ describe("worker: a Service Bus outage in the log", function () {
     const logged = (msg: string, key: string): Line[] =>
       lines.filter((l) => l.msg === msg && l.subscription === key.split("/")[1]);
 
+    await eventually(() => w.health().ready, 20); // both loops reached the broker
     await proxy.down();
     await recorder.until(() => errors(keys.work) >= 6 && errors(keys.ordered) >= 12);
     // Each failure counted, few logged: the first of the streak, and at most one more should the
@@ -105,6 +107,12 @@ describe("worker: a Service Bus outage in the log", function () {
       `accept lines: ${acceptLines} of ${errors(keys.ordered)}`,
     );
 
+    // An outage is the readiness probe's business: not ready, but live (a restart cannot bring the
+    // namespace back, and restarts would add back-off to the outage).
+    const during = w.health();
+    assert.equal(during.ready, false, JSON.stringify(during.loops));
+    assert.equal(during.live, true, JSON.stringify(during.loops));
+    assert.ok(during.loops.every((l) => l.failing));
     const failed = { work: errors(keys.work), ordered: errors(keys.ordered) };
     await proxy.up();
     const sender = client.createSender(topic);
@@ -124,5 +132,6 @@ describe("worker: a Service Bus outage in the log", function () {
     assert.equal(logged("receiving again", keys.work).length, 1);
     assert.equal(logged("accepting sessions again", keys.ordered).length, 1);
     assert.equal(w.health().live, true);
+    await eventually(() => w.health().ready, 20);
   });
 });

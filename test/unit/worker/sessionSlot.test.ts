@@ -6,17 +6,29 @@ import {
   enterPhase,
   isNoSessionAvailable,
   newSlot,
+  slotsHealth,
   type Slot,
   wedgedSlot,
 } from "../../../src/worker/sessionSlot.js";
 
 describe("session slot liveness", () => {
-  const limits = { livenessTimeoutMs: 1_000, acceptTimeoutMs: 5_000, idleTimeoutMs: 250 };
+  const limits = {
+    livenessTimeoutMs: 1_000,
+    acceptTimeoutMs: 5_000,
+    idleTimeoutMs: 250,
+    failureQuietMs: 500,
+  };
   const now = 100_000;
-  const slot = (phase: Slot["phase"], ageMs: number, failingForMs?: number): Slot => ({
+  const slot = (
+    phase: Slot["phase"],
+    ageMs: number,
+    failingForMs?: number,
+    lastFailureMsAgo?: number,
+  ): Slot => ({
     ...newSlot(now - ageMs),
     phase,
     failingSince: failingForMs === undefined ? undefined : now - failingForMs,
+    lastFailureAt: lastFailureMsAgo === undefined ? undefined : now - lastFailureMsAgo,
   });
 
   const table: { name: string; slot: Slot; wedged: boolean }[] = [
@@ -27,12 +39,26 @@ describe("session slot liveness", () => {
     { name: "handling for an hour (no bound)", slot: slot("handling", 3_600_000), wedged: false },
     { name: "in backoff for an hour (no bound)", slot: slot("backoff", 3_600_000), wedged: false },
     { name: "stopped", slot: slot("stopped", 3_600_000), wedged: false },
-    { name: "failing accepts for the liveness timeout", slot: slot("accepting", 10, 1_000), wedged: false },
-    { name: "failing accepts for longer", slot: slot("accepting", 10, 1_001), wedged: true },
+    {
+      name: "failing accepts for an hour, still retrying (an outage: not ready, not wedged)",
+      slot: slot("accepting", 10, 3_600_000, 100),
+      wedged: false,
+    },
+    {
+      name: "failing, last attempt within liveness + quiet",
+      slot: slot("accepting", 10, 3_600_000, 1_500),
+      wedged: false,
+    },
+    {
+      name: "failing, no attempt for longer: stopped trying",
+      slot: slot("accepting", 10, 3_600_000, 1_501),
+      wedged: true,
+    },
+    { name: "failing since long ago, no attempt recorded", slot: slot("accepting", 10, 1_501), wedged: true },
   ];
-  for (const row of table) {
-    it(`${row.name}: ${row.wedged ? "wedged" : "live"}`, () => {
-      assert.equal(wedgedSlot([newSlot(now), row.slot], limits, now), row.wedged ? row.slot : undefined);
+  for (const t of table) {
+    it(`${t.name}: ${t.wedged ? "wedged" : "live"}`, () => {
+      assert.equal(wedgedSlot([t.slot], limits, now) === t.slot, t.wedged);
     });
   }
 
@@ -43,11 +69,19 @@ describe("session slot liveness", () => {
     assert.equal(wedgedSlot([s], limits, now), undefined);
   });
 
+  it("names the first wedged slot among several", () => {
+    const live = slot("handling", 10);
+    const stuck = slot("receiving", 5_000);
+    assert.equal(wedgedSlot([live, stuck], limits, now), stuck);
+    assert.equal(wedgedSlot([live], limits, now), undefined);
+  });
+
   it("starts accepting, idle", () => {
     assert.deepEqual(newSlot(5), {
       phase: "accepting",
       since: 5,
       failingSince: undefined,
+      lastFailureAt: undefined,
       acceptFailures: 0,
       busy: false,
     });
@@ -90,5 +124,57 @@ describe("session slot: the wait after a failed accept", () => {
   it("never spins: at least half the base delay, whatever the jitter", () => {
     for (let failures = 1; failures < 40; failures += 1)
       assert.ok(acceptRetryDelay(failures, 200, () => 0) >= 100);
+  });
+});
+
+describe("session slots: the consumer's health", () => {
+  const limits = {
+    livenessTimeoutMs: 1_000,
+    acceptTimeoutMs: 5_000,
+    idleTimeoutMs: 250,
+    failureQuietMs: 500,
+  };
+  const now = 100_000;
+  const at = (phase: Slot["phase"], fields: Partial<Slot> = {}): Slot => ({
+    ...newSlot(now - 10),
+    phase,
+    ...fields,
+  });
+
+  it("is failing, with the earliest failure, while any slot's accepts fail", () => {
+    const health = slotsHealth(
+      [
+        at("handling"),
+        at("accepting", { failingSince: now - 300, lastFailureAt: now - 5 }),
+        at("accepting", { failingSince: now - 200 }),
+      ],
+      limits,
+      now,
+    );
+    assert.deepEqual(health, {
+      failing: true,
+      wedged: false,
+      detail: `accepting sessions failing since ${new Date(now - 300).toISOString()}`,
+    });
+  });
+
+  it("is neither failing nor wedged when every slot makes progress", () => {
+    assert.deepEqual(slotsHealth([at("handling"), at("receiving")], limits, now), {
+      failing: false,
+      wedged: false,
+    });
+  });
+
+  it("names the wedged slot, and still says whether another one fails", () => {
+    const health = slotsHealth(
+      [
+        at("receiving", { since: now - 5_000 }),
+        at("accepting", { failingSince: now - 50, lastFailureAt: now - 50 }),
+      ],
+      limits,
+      now,
+    );
+    assert.deepEqual([health.failing, health.wedged], [true, true]);
+    assert.match(health.detail ?? "", /a session slot has been receiving since/);
   });
 });
