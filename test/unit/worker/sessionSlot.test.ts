@@ -11,14 +11,10 @@ import {
   wedgedSlot,
 } from "../../../src/worker/sessionSlot.js";
 
+const limits = { livenessTimeoutMs: 1_000, acceptTimeoutMs: 5_000, idleTimeoutMs: 250, failureQuietMs: 500 };
+const now = 100_000;
+
 describe("session slot liveness", () => {
-  const limits = {
-    livenessTimeoutMs: 1_000,
-    acceptTimeoutMs: 5_000,
-    idleTimeoutMs: 250,
-    failureQuietMs: 500,
-  };
-  const now = 100_000;
   const slot = (
     phase: Slot["phase"],
     ageMs: number,
@@ -128,13 +124,6 @@ describe("session slot: the wait after a failed accept", () => {
 });
 
 describe("session slots: the consumer's health", () => {
-  const limits = {
-    livenessTimeoutMs: 1_000,
-    acceptTimeoutMs: 5_000,
-    idleTimeoutMs: 250,
-    failureQuietMs: 500,
-  };
-  const now = 100_000;
   const at = (phase: Slot["phase"], fields: Partial<Slot> = {}): Slot => ({
     ...newSlot(now - 10),
     phase,
