@@ -138,10 +138,9 @@ export class SubscriptionConsumer implements ReceiveLoop {
       if (admission.kind === "skip") return await settleSkipped(this.settleDeps(), delivery, admission);
       if (admission.kind === "held") {
         delivery.trace?.event(EVENT.ledgerHeld, { [ATTR.ledgerWhy]: admission.why });
-        target.log.info(
-          { messageId: delivery.event.messageId, why: admission.why },
-          "job held by another worker; deferred",
-        );
+        // An unreachable ledger is logged once per outage by the job runtime.
+        if (admission.why === "held")
+          target.log.info({ messageId: delivery.event.messageId }, "job held by another worker; deferred");
         return await deferByCopy(this.settleDeps(), delivery, admission.retryInMs);
       }
       const job = admission.job;

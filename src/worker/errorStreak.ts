@@ -96,3 +96,10 @@ export const ACCEPT_LINES: ErrorStreakLines = {
   stillFailing: "accepting sessions still failing",
   recovered: "accepting sessions again",
 };
+
+/** The lines of the job ledger's store (Redis) as deliveries find it unreachable (./jobs/runtime.ts). */
+export const LEDGER_LINES: ErrorStreakLines = {
+  failed: "the job ledger is unavailable; deferring the message",
+  stillFailing: "the job ledger is still unavailable; deferring messages",
+  recovered: "the job ledger is available again",
+};

@@ -22,6 +22,7 @@ import type { Settlement } from "../policy.js";
 import { describe } from "../policy.js";
 import type { Cancellation, LedgerKey, LedgerStore } from "../ledger/types.js";
 import type { AbortCode, JobAbortError } from "./abort.js";
+import { ErrorStreak, LEDGER_LINES } from "../errorStreak.js";
 import { deferDelay } from "./defer.js";
 import { jobEventSink, type JobEventSink, type SendEvent } from "./events.js";
 import { RunningJob, type CheckpointBackend, type JobSettings } from "./job.js";
@@ -81,8 +82,12 @@ export class JobRuntime {
   /** Renews the leases of every job running here (one timer, not one per job). */
   private leaseTicker: NodeJS.Timeout | undefined;
 
+  /** One warning per ledger outage, not one per deferred delivery (../errorStreak.ts). */
+  readonly ledgerStreak: ErrorStreak;
+
   private constructor(private readonly options: JobRuntimeOptions) {
     this.instanceId = options.instanceId ?? randomUUID();
+    this.ledgerStreak = new ErrorStreak({ log: options.log, lines: LEDGER_LINES });
   }
 
   static async start(options: JobRuntimeOptions): Promise<JobRuntime> {
@@ -201,6 +206,7 @@ export class SubscriptionJobs {
     try {
       if (store) {
         const claim = await store.claim(key, holder, settings.leaseMs);
+        this.runtime.ledgerStreak.recovered();
         if (claim.kind === "done") {
           observer.jobSkipped({ jobId: id, why: "done", ...delivery.event });
           early = { kind: "skip", why: "done", settlement: { kind: "complete" } };
@@ -221,7 +227,7 @@ export class SubscriptionJobs {
       }
     } catch (error) {
       if (store) await store.release(key, holder).catch(() => {}); // best effort: the lease expires anyway
-      this.log.warn({ err: error, jobId: id }, "the job ledger is unavailable; deferring the message");
+      this.runtime.ledgerStreak.failed(error, { jobId: id });
       early = { kind: "held", why: "unavailable", retryInMs: UNAVAILABLE_RETRY_MS };
     }
     entry.pending -= 1;

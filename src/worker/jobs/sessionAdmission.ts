@@ -34,10 +34,11 @@ export async function admitInSession(a: SessionAdmission): Promise<RunningJob | 
       await settleSkipped(deps, delivery, admission);
       return undefined;
     }
-    deps.log.info(
-      { messageId: delivery.event.messageId, sessionId: delivery.event.sessionId, why: admission.why },
-      "job held by another worker; waiting",
-    );
+    // An unreachable ledger is logged once per outage by the job runtime.
+    if (admission.why === "held") {
+      const { messageId, sessionId } = delivery.event;
+      deps.log.info({ messageId, sessionId }, "job held by another worker; waiting");
+    }
     if (!(await a.wait(admission.retryInMs))) {
       if (!a.lost.aborted) await settle(deps, delivery, { kind: "abandon" });
       else delivery.settled = true;
