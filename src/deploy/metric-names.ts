@@ -32,6 +32,8 @@ export const METRIC = {
   sessionsHeld: "sbworker_sessions_held",
   /** Histogram {subscription}: time to accept the next session, seconds. */
   sessionAcquire: "sbworker_session_acquire_seconds",
+  /** Counter {subscription}: deliveries deferred because the ledger store (Redis) was unreachable. */
+  ledgerUnavailable: "sbworker_ledger_unavailable_total",
   /** Counter {subscription}: deliveries the idempotency ledger recognised as already done. */
   ledgerDuplicates: "sbworker_ledger_duplicates_total",
   /** Gauge {subscription}: active messages, from the administration client (opt-in poller). */

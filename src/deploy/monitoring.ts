@@ -47,6 +47,7 @@ export const ALERTS = {
   failureRatio: "SbworkerHighFailureRatio",
   lockLoss: "SbworkerLockLoss",
   receiveFailing: "SbworkerReceiveFailing",
+  ledgerUnavailable: "SbworkerLedgerUnavailable",
   stalledJobs: "SbworkerStalledJobs",
   podsNotReady: "SbworkerPodsNotReady",
 } as const;
@@ -137,6 +138,17 @@ function rules(): AlertRule[] {
         summary: "The workers cannot read {{ $labels.subscription }}",
         description:
           "Receiving from {{ $labels.subscription }} has kept failing for 10 minutes: the namespace is unreachable, the subscription is missing, or the workload identity lost its Listen right. The pods log one `receive error` (or `accepting a session failed`) line per outage with the reason.",
+      },
+    },
+    {
+      alert: ALERTS.ledgerUnavailable,
+      expr: `sum ${by} (increase(${METRIC.ledgerUnavailable}[5m])) > 0`,
+      for: "5m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "The job ledger (Redis) is unreachable for {{ $labels.subscription }}",
+        description:
+          "Deliveries on {{ $labels.subscription }} are being deferred, not run, because the ledger store cannot be reached. Nothing is lost (each comes back as a wait copy every few seconds), but nothing is processed until Redis answers again.",
       },
     },
     {

@@ -143,6 +143,10 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
   const lost = counter(METRIC.lockLost, "Locks lost while a handler still ran.");
   const stalled = counter(METRIC.stalled, "Jobs aborted because they stopped heartbeating.");
   const receiveErrors = counter(METRIC.receiveErrors, "Failed receives and session accepts.");
+  const ledgerUnavailable = counter(
+    METRIC.ledgerUnavailable,
+    "Deliveries deferred because the ledger store could not be reached.",
+  );
   const sessionsHeld = gauge(METRIC.sessionsHeld, "Sessions held now.");
   const sessionAcquire = new Histogram({
     name: METRIC.sessionAcquire,
@@ -223,6 +227,9 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     },
     jobAborted(e) {
       if (e.code === "Stalled") stalled.inc({ subscription: keyOf(e) });
+    },
+    ledgerUnavailable(e) {
+      ledgerUnavailable.inc({ subscription: keyOf(e) });
     },
   };
 

@@ -125,5 +125,6 @@ export function combineObservers(
     receiveError: call("receiveError"),
     jobSkipped: call("jobSkipped"),
     jobAborted: call("jobAborted"),
+    ledgerUnavailable: call("ledgerUnavailable"),
   };
 }

@@ -49,6 +49,8 @@ export interface JobObserver {
   jobSkipped?(event: DeliveryEvent & { readonly jobId: string; readonly why: "done" | "cancelled" }): void;
   /** A running handler's signal was aborted by the job runtime. */
   jobAborted?(event: DeliveryEvent & { readonly jobId: string; readonly code: AbortCode }): void;
+  /** The ledger store could not be reached to claim a delivery: it is deferred, not run. */
+  ledgerUnavailable?(event: DeliveryEvent & { readonly jobId: string }): void;
 }
 
 /** Per-subscription job settings (from the subscription's policy). */
@@ -228,6 +230,7 @@ export class SubscriptionJobs {
     } catch (error) {
       if (store) await store.release(key, holder).catch(() => {}); // best effort: the lease expires anyway
       this.runtime.ledgerStreak.failed(error, { jobId: id });
+      observer.ledgerUnavailable({ jobId: id, ...delivery.event });
       early = { kind: "held", why: "unavailable", retryInMs: UNAVAILABLE_RETRY_MS };
     }
     entry.pending -= 1;

@@ -148,8 +148,9 @@ describe("jobs: the Redis ledger goes away and comes back", function () {
       recorder.settledEvents.map((e) => e.settlement.kind),
       ["retry", "retry"],
     );
-    // One warning for the outage, not one per deferred message.
+    // One warning for the outage, not one per deferred message; the metric counts each.
     assert.equal(count("the job ledger is unavailable; deferring the message"), 1);
+    assert.ok(recorder.ledgerDeferrals >= 2, `${recorder.ledgerDeferrals} deferrals counted`);
     assert.deepEqual(runs, []);
     // The copies wait in the topic until they are due (5 s; one may come round again meanwhile).
     assert.ok((emulator.snapshot().topics.find((t) => t.name === topology.jobs.name)?.scheduled ?? 0) >= 1);

@@ -79,6 +79,12 @@ export class Recorder implements WorkerObserver {
     this.sessionsAccepted.push(e.sessionId);
     this.poke();
   }
+  /** Deliveries deferred because the ledger store was unreachable (the metric's source). */
+  ledgerDeferrals = 0;
+  ledgerUnavailable(): void {
+    this.ledgerDeferrals += 1;
+    this.poke();
+  }
   receiveError(e: { subscription: string }): void {
     this.receiveErrors.set(e.subscription, (this.receiveErrors.get(e.subscription) ?? 0) + 1);
     this.poke();

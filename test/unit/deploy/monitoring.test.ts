@@ -52,6 +52,7 @@ describe("monitoring", () => {
     );
     assert.match(expr(ALERTS.lockLoss), new RegExp(METRIC.lockLost));
     assert.match(expr(ALERTS.receiveFailing), new RegExp(METRIC.receiveErrors));
+    assert.match(expr(ALERTS.ledgerUnavailable), new RegExp(METRIC.ledgerUnavailable));
     assert.match(expr(ALERTS.stalledJobs), new RegExp(METRIC.stalled));
     assert.match(
       expr(ALERTS.podsNotReady),

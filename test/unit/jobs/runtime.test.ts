@@ -74,6 +74,7 @@ describe("jobs: runtime (memory ledger)", () => {
       observer: {
         jobSkipped: (e) => skipped.push(`${e.jobId}:${e.why}`),
         jobAborted: (e) => abortedCodes.push(e.code),
+        ledgerUnavailable: () => {},
       },
     });
     jobs = runtime.forSubscription(binding, { stallTimeoutMs: 100, jobEvents: false }, undefined, log);

@@ -95,11 +95,15 @@ describe("telemetry: worker metrics", () => {
     o.jobAborted!({ ...job, code: "Stalled" });
     o.jobAborted!({ ...job, code: "Stalled" });
     o.jobAborted!({ ...job, code: "Cancelled" });
+    o.ledgerUnavailable!(job);
+    o.ledgerUnavailable!(job);
+    o.ledgerUnavailable!(job);
     assert.equal(await value(m, "sbworker_lock_renewals_total", sub), 1);
     assert.equal(await value(m, "sbworker_lock_lost_total", sub), 1);
     assert.equal(await value(m, "sbworker_sessions_held", sub), 1);
     assert.equal(await value(m, "sbworker_ledger_duplicates_total", sub), 2);
     assert.equal(await value(m, "sbworker_stalled_total", sub), 2);
+    assert.equal(await value(m, "sbworker_ledger_unavailable_total", sub), 3);
     assert.match(
       await m.render(),
       /sbworker_session_acquire_seconds_count\{subscription="orders\/fulfillment"\} 1/,
