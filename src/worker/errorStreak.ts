@@ -2,7 +2,7 @@
  * One log line per outage, not one per failed attempt. While the namespace is unreachable every
  * receive loop fails about once a second (each session slot on its own), and a pod that logs each
  * failure with its stack floods the log pipeline, which is billed by the gigabyte. So a streak of
- * failures logs: its first failure (with the error), a new kind of error at once, the same error
+ * failures logs: its first failure (with the error), each new kind of error at once, known ones
  * again at most once per `everyMs` (with the count so far), and one line when it ends. The
  * receive-error metric still counts every failure (./observer.ts).
  */
@@ -27,6 +27,8 @@ export interface ErrorStreakOptions {
 }
 
 export const DEFAULT_STREAK_LOG_EVERY_MS = 30_000;
+/** Past this many kinds in one streak, further new kinds wait for the periodic line. */
+const MAX_KINDS = 8;
 
 /** What makes two failures "the same error": class, code and message. */
 function kindOf(error: unknown): string {
@@ -39,7 +41,8 @@ export class ErrorStreak {
   private since: number | undefined;
   private errors = 0;
   private lastLineAt = 0;
-  private lastKind = "";
+  /** The kinds of error this streak has logged (errors that alternate are each logged once). */
+  private readonly kinds = new Set<string>();
   private readonly everyMs: number;
   private readonly now: () => number;
 
@@ -58,9 +61,9 @@ export class ErrorStreak {
     const kind = kindOf(error);
     this.errors += 1;
     const { log, lines } = this.options;
-    if (this.since === undefined || kind !== this.lastKind) {
+    if (this.since === undefined || (!this.kinds.has(kind) && this.kinds.size < MAX_KINDS)) {
       this.since ??= now;
-      this.lastKind = kind;
+      this.kinds.add(kind);
       this.lastLineAt = now;
       log.warn({ ...fields, err: error }, lines.failed);
     } else if (now - this.lastLineAt >= this.everyMs) {
@@ -79,7 +82,7 @@ export class ErrorStreak {
     );
     this.since = undefined;
     this.errors = 0;
-    this.lastKind = "";
+    this.kinds.clear();
   }
 }
 

@@ -68,6 +68,16 @@ describe("error streak: one log line per outage", () => {
       lines: ["receive error", "receive error"],
     },
     {
+      name: "errors that alternate are each logged once",
+      events: [
+        { at: 0, fail: refused() },
+        { at: 1_000, fail: notFound() },
+        { at: 2_000, fail: refused() },
+        { at: 3_000, fail: notFound() },
+      ],
+      lines: ["receive error", "receive error"],
+    },
+    {
       name: "a second outage after a recovery starts a new streak",
       events: [
         { at: 0, fail: refused() },
