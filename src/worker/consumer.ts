@@ -70,9 +70,8 @@ export class SubscriptionConsumer implements ReceiveLoop {
   private readonly idle = new IdleGate();
   private draining = false;
   private connected = false;
-  private failingSince: number | undefined;
-  private lastFailureAt: number | undefined;
   private deps: SettleDeps | undefined;
+  /** Also the loop's failure state for health: failing since, last failure (./errorStreak.ts). */
   private readonly streak: ErrorStreak;
 
   constructor(private readonly options: ConsumerOptions) {
@@ -96,7 +95,6 @@ export class SubscriptionConsumer implements ReceiveLoop {
       processError: async (args) => this.onReceiveError(args.error, args.errorSource),
       postInitialize: async () => {
         this.connected = true;
-        this.failingSince = undefined;
         this.streak.recovered();
         return Promise.resolve();
       },
@@ -126,7 +124,6 @@ export class SubscriptionConsumer implements ReceiveLoop {
     delivery.trace = target.tracing?.start(message, delivery.event);
     let renewal: LockRenewal | undefined;
     this.connected = true;
-    this.failingSince = undefined;
     this.streak.recovered();
     this.inFlight.add(delivery);
     try {
@@ -222,8 +219,6 @@ export class SubscriptionConsumer implements ReceiveLoop {
 
   private onReceiveError(error: unknown, source: string): Promise<void> {
     if (this.draining && source === "receive") return Promise.resolve();
-    this.lastFailureAt = Date.now();
-    this.failingSince ??= this.lastFailureAt;
     this.streak.failed(error, { source });
     this.options.observer.receiveError({ subscription: this.key, error });
     return Promise.resolve();
@@ -256,14 +251,15 @@ export class SubscriptionConsumer implements ReceiveLoop {
   }
 
   health(now: number): LoopHealth {
-    const since = this.failingSince;
+    const since = this.streak.failingSince;
+    const lastAt = this.streak.lastFailureAt;
     const { failing, wedged } = failureHealth(
-      { since, lastAt: this.lastFailureAt },
+      { since, lastAt },
       { livenessTimeoutMs: this.options.livenessTimeoutMs, quietMs: this.options.failureQuietMs },
       now,
     );
     const detail = wedged
-      ? `receive failing since ${iso(since)}, and no attempt since ${iso(this.lastFailureAt ?? since)}`
+      ? `receive failing since ${iso(since)}, and no attempt since ${iso(lastAt ?? since)}`
       : `receive failing since ${iso(since)}`;
     return {
       key: this.key,

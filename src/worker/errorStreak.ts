@@ -26,7 +26,7 @@ export interface ErrorStreakOptions {
   readonly now?: () => number;
 }
 
-export const DEFAULT_STREAK_LOG_EVERY_MS = 30_000;
+const DEFAULT_STREAK_LOG_EVERY_MS = 30_000;
 /** Past this many kinds in one streak, further new kinds wait for the periodic line. */
 const MAX_KINDS = 8;
 
@@ -39,6 +39,7 @@ function kindOf(error: unknown): string {
 
 export class ErrorStreak {
   private since: number | undefined;
+  private lastAt: number | undefined;
   private errors = 0;
   private lastLineAt = 0;
   /** The kinds of error this streak has logged (errors that alternate are each logged once). */
@@ -51,8 +52,14 @@ export class ErrorStreak {
     this.now = options.now ?? Date.now;
   }
 
-  get failing(): boolean {
-    return this.since !== undefined;
+  /** When the running streak's first failure happened; undefined while nothing fails. */
+  get failingSince(): number | undefined {
+    return this.since;
+  }
+
+  /** When the running streak's latest failure happened. */
+  get lastFailureAt(): number | undefined {
+    return this.lastAt;
   }
 
   /** `fields` go on the lines this failure writes (e.g. the SDK's error source). */
@@ -60,6 +67,7 @@ export class ErrorStreak {
     const now = this.now();
     const kind = kindOf(error);
     this.errors += 1;
+    this.lastAt = now;
     const { log, lines } = this.options;
     if (this.since === undefined || (!this.kinds.has(kind) && this.kinds.size < MAX_KINDS)) {
       this.since ??= now;
@@ -80,7 +88,7 @@ export class ErrorStreak {
       { errors: this.errors, failedForMs: this.now() - this.since },
       this.options.lines.recovered,
     );
-    this.since = undefined;
+    this.since = this.lastAt = undefined;
     this.errors = 0;
     this.kinds.clear();
   }

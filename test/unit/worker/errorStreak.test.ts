@@ -105,4 +105,17 @@ describe("error streak: one log line per outage", () => {
       ],
     );
   });
+
+  it("keeps the streak's first and latest failure for the loop's health, and forgets them on recovery", () => {
+    let now = 1_000;
+    const log = pino({ level: "silent" });
+    const streak = new ErrorStreak({ log, lines: RECEIVE_LINES, now: () => now });
+    assert.deepEqual([streak.failingSince, streak.lastFailureAt], [undefined, undefined]);
+    streak.failed(refused());
+    now = 5_000;
+    streak.failed(refused());
+    assert.deepEqual([streak.failingSince, streak.lastFailureAt], [1_000, 5_000]);
+    streak.recovered();
+    assert.deepEqual([streak.failingSince, streak.lastFailureAt], [undefined, undefined]);
+  });
 });
