@@ -11,7 +11,8 @@ import { listCommand } from "../dlq/commands/list.js";
 import { peekCommand } from "../dlq/commands/peek.js";
 import { sendFileCommand } from "../dlq/commands/sendFile.js";
 import { statsCommand } from "../dlq/commands/stats.js";
-import { isDlqError, oneLine } from "../dlq/errors.js";
+import { isDlqError } from "../dlq/errors.js";
+import { oneLine } from "../oneLine.js";
 
 type Subcommand = (argv: readonly string[], io: CliIo) => Promise<number>;
 

@@ -19,7 +19,7 @@ import {
 import { createCredential } from "../../worker/client.js";
 import { dlqClientOptions, resolveConnection } from "./connection.js";
 import { sourceLabel, type SourceEntity } from "./entity.js";
-import { oneLine } from "./errors.js";
+import { oneLine } from "../oneLine.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 type PipelinePolicy = Parameters<ServiceBusAdministrationClient["pipeline"]["addPolicy"]>[0];

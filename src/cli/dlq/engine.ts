@@ -21,7 +21,7 @@ import type {
   ServiceBusSender,
 } from "@azure/service-bus";
 import { senderEntity, type SourceEntity, type Target } from "./entity.js";
-import { oneLine } from "./errors.js";
+import { oneLine } from "../oneLine.js";
 import type { JournalWriter } from "./journal.js";
 import type { Outcome } from "./outcome.js";
 import type { RateLimiter } from "./rateLimiter.js";

@@ -16,8 +16,6 @@ import { isServiceBusError } from "@azure/service-bus";
 import { lastAttempt } from "../../publisher/lastAttempt.js";
 import { oneLine } from "../oneLine.js";
 
-export { oneLine };
-
 export type DlqErrorCode =
   "BadUsage" | "BadFile" | "Connection" | "EntityNotFound" | "NotConfirmed" | "JournalMismatch" | "RuleCheck";
 

@@ -18,7 +18,8 @@
  * A torn last line (the process killed mid-write) is ignored when reading.
  */
 import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from "node:fs";
-import { DlqError, oneLine } from "./errors.js";
+import { DlqError } from "./errors.js";
+import { oneLine } from "../oneLine.js";
 
 export type JournalStatus = "sent" | "completed" | "purged" | "failed" | "abandoned" | "skipped";
 

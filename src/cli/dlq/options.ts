@@ -6,7 +6,8 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { CliIo } from "../command.js";
-import { DlqError, oneLine } from "./errors.js";
+import { DlqError } from "./errors.js";
+import { oneLine } from "../oneLine.js";
 import { parseMessageIdList, parseSelection, type Selection, type SelectionOptions } from "./selection.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;

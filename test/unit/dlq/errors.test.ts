@@ -1,7 +1,8 @@
 /** One-line reasons from what the SDK throws (src/cli/dlq/errors.ts). */
 import assert from "node:assert/strict";
 import { ServiceBusError } from "@azure/service-bus";
-import { oneLine, setupError } from "../../../src/cli/dlq/errors.js";
+import { setupError } from "../../../src/cli/dlq/errors.js";
+import { oneLine } from "../../../src/cli/oneLine.js";
 
 /** What the SDK throws when its own retries run out: every attempt's error, no message. */
 const exhausted = (...errors: Error[]): AggregateError => new AggregateError(errors);

@@ -4,7 +4,8 @@ import { resolve } from "node:path";
 import type { CliIo } from "../../command.js";
 import { toRecord } from "../codec.js";
 import { parseSource, sourceLabel } from "../entity.js";
-import { DlqError, oneLine } from "../errors.js";
+import { DlqError } from "../errors.js";
+import { oneLine } from "../../oneLine.js";
 import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,

@@ -13,7 +13,8 @@ import type { CliIo } from "../../command.js";
 import { subscriptionKeys, topology } from "../../../topics/index.js";
 import { AdminUnavailable, countAll, countEntities, openAdminClient, type AdminCount } from "../admin.js";
 import { parseSource, sourceLabel, type SourceEntity } from "../entity.js";
-import { DlqError, oneLine } from "../errors.js";
+import { DlqError } from "../errors.js";
+import { oneLine } from "../../oneLine.js";
 import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,

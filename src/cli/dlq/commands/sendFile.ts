@@ -14,7 +14,8 @@ import type { CliIo } from "../../command.js";
 import { REPLAY_PROPERTY as ROUTE_PROPERTY } from "../../../topics/emulatorConfig.js";
 import { parseExportFile, recordToMessage, viewOfRecord, type ExportRecord } from "../codec.js";
 import { parseTarget, senderEntity, targetLabel, type Target } from "../entity.js";
-import { DlqError, oneLine, setupError } from "../errors.js";
+import { DlqError, setupError } from "../errors.js";
+import { oneLine } from "../../oneLine.js";
 import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
