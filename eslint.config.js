@@ -19,7 +19,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ["*.js", "bin/*.js", "scripts/*.mjs"] },
+        projectService: { allowDefaultProject: ["*.js", "bin/*.js", "scripts/*.mjs", "test/helpers/*.mjs"] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

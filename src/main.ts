@@ -8,9 +8,27 @@
  * with `@azure/service-bus` behind it, is imported only afterwards: ESM evaluates static imports
  * before any code runs, so a tracer provider registered after them would miss module-load-time
  * hooks. Spans are flushed after the command returns, before the process exits.
+ *
+ * Once the command has returned, everything it acquired is released, and the process exits as soon
+ * as the event loop is empty, or after {@link EXIT_GRACE_MS} if something outside our hands still
+ * holds it: the SDK keeps a timer of up to 60 s for a session settlement it sent into a connection
+ * that dropped, past the receiver's close. A pod that logged "worker closed" and then sat there
+ * would run into its termination grace period and be killed.
  */
 import { oneLine } from "./cli/oneLine.js";
 import { isTelemetryConfigError, startTelemetry, type Telemetry } from "./telemetry/setup.js";
+
+/** How long the process may outlive its command (normally it exits at once: the loop is empty). */
+const EXIT_GRACE_MS = 1_000;
+
+/**
+ * Ends the process with `code` once the loop is empty, or after the grace. Silently: a CLI error
+ * is one line on stderr, whatever the SDK left running.
+ */
+function exitWhenIdle(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+}
 
 async function main(): Promise<void> {
   const shutdown = new AbortController();
@@ -53,10 +71,10 @@ async function main(): Promise<void> {
   }
   process.off("SIGTERM", onSignal);
   process.off("SIGINT", onSignal);
-  process.exitCode = code;
+  exitWhenIdle(code);
 }
 
 main().catch((error: unknown) => {
   process.stderr.write(`sbworker: ${oneLine(error)}\n`);
-  process.exitCode = 1;
+  exitWhenIdle(1);
 });

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ServiceBusClient } from "@azure/service-bus";
 import { ManualClock, type Emulator } from "../../../src/emulator/index.js";
 import { reportChunk } from "../../../src/handlers/reports/generate.js";
@@ -14,6 +15,8 @@ import { topology } from "../../../src/topics/index.js";
 import { ReportRequested } from "../../../src/topics/reports.js";
 import { entity, eventually, startTestEmulator, testClient } from "./helpers.js";
 import { isMsg, WorkerProcess } from "./process.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
 
 describe("worker: shutdown and crashes (child processes)", function () {
   this.timeout(60_000);
@@ -113,6 +116,31 @@ describe("worker: shutdown and crashes (child processes)", function () {
     await eventually(() => entity(emulator, "reports", "generate").locked === 0);
     second.kill("SIGTERM");
     assert.deepEqual(await second.exited, { code: 0, signal: null });
+  });
+
+  it("exits once it has shut down, even while something outside the worker still holds the event loop", async () => {
+    await setUp();
+    // A timer of 10 minutes, preloaded: what the SDK leaves behind, for up to 60 s, when a
+    // session settlement went into a connection that dropped.
+    const hold = pathToFileURL(join(here, "..", "..", "helpers", "holdEventLoop.mjs")).href;
+    const worker = spawnWorker({ SBW_SUBSCRIPTIONS: "reports/generate", NODE_OPTIONS: `--import=${hold}` });
+    await worker.waitFor(isMsg("worker started"));
+    worker.kill("SIGTERM");
+    assert.deepEqual(await worker.exited, { code: 0, signal: null }, worker.stderr.join(""));
+    assert.ok(worker.lines.some(isMsg("worker closed")));
+
+    // A failed command keeps its exit code (2: the namespace cannot be reached).
+    const cli = new WorkerProcess(
+      {
+        SERVICEBUS_CONNECTION_STRING:
+          "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=a2V5;UseDevelopmentEmulator=true",
+        NODE_OPTIONS: `--import=${hold}`,
+      },
+      ["dlq", "list", "orders/audit"],
+    );
+    workers.push(cli);
+    assert.deepEqual(await cli.exited, { code: 2, signal: null }, cli.stderr.join(""));
+    assert.equal(cli.stderr.join("").trim().split("\n").length, 1, "one line on stderr");
   });
 
   it("after kill -9 mid-batch, every message is processed once the locks expire; none is lost", async () => {
