@@ -12,11 +12,12 @@
  */
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { suites } from "./suites/index.js";
 import { isBenchOptionError } from "./lib/options.js";
-import { formatTable, runSuite } from "./lib/runner.js";
+import { formatTable, resultsDirFor, runSuite } from "./lib/runner.js";
 import type { SuiteOutcome } from "./lib/runner.js";
 
 function usage(): string {
@@ -98,9 +99,10 @@ async function runEachInChild(
       missed.push(`${name}: the suite exited with ${code}`);
       continue;
     }
-    const details = JSON.parse(
-      await readFile(new URL(`./results/details/${name}.json`, import.meta.url), "utf8"),
-    ) as { results: { name: string; target: { pass: boolean } }[] };
+    const dir = resultsDirFor(options.get("quick") === "true", options);
+    const details = JSON.parse(await readFile(join(dir, "details", `${name}.json`), "utf8")) as {
+      results: { name: string; target: { pass: boolean } }[];
+    };
     for (const r of details.results) if (!r.target.pass) missed.push(`${name}: ${r.name}`);
   }
   if (missed.length > 0) console.log(`targets missed:\n  ${missed.join("\n  ")}`);

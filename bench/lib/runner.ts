@@ -1,4 +1,9 @@
-/** Runs suites, prints a table and writes `bench/results/<suite>.json` (plus a details file). */
+/**
+ * Runs suites, prints a table and writes `bench/results/<suite>.json` (plus a details file). A run
+ * that measures less or otherwise than the full suite (`--quick`, `--modes=...`, `--reps=1`,
+ * profiling flags) writes under `bench/results/partial/` instead, which git ignores: the committed
+ * files are always a whole suite's run.
+ */
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -24,6 +29,15 @@ export interface Suite {
 
 export const resultsDir = path.join(repoRoot, "bench", "results");
 
+/** Options that change how a run is driven or reported, not what it measures. */
+const NEUTRAL_OPTIONS: ReadonlySet<string> = new Set(["check", "in-process"]);
+
+/** Where a run with these options writes its results: partial runs stay out of the committed files. */
+export function resultsDirFor(quick: boolean, options: ReadonlyMap<string, string>): string {
+  const partial = quick || [...options.keys()].some((k) => !NEUTRAL_OPTIONS.has(k));
+  return partial ? path.join(resultsDir, "partial") : resultsDir;
+}
+
 export interface SuiteOutcome {
   readonly suite: string;
   readonly results: readonly Result[];
@@ -36,8 +50,9 @@ export async function runSuite(suite: Suite, ctx: SuiteContext): Promise<SuiteOu
   const loadBefore = os.loadavg();
   const results = await suite.run(ctx);
   const seconds = (Date.now() - started) / 1000;
-  const file = path.join(resultsDir, `${suite.name}.json`);
-  await mkdir(path.join(resultsDir, "details"), { recursive: true });
+  const dir = resultsDirFor(ctx.quick, ctx.options);
+  const file = path.join(dir, `${suite.name}.json`);
+  await mkdir(path.join(dir, "details"), { recursive: true });
   await writeFile(file, `${JSON.stringify(results.map(toMeasurement), null, 2)}\n`);
   const details = {
     suite: suite.name,
@@ -58,10 +73,7 @@ export async function runSuite(suite: Suite, ctx: SuiteContext): Promise<SuiteOu
     },
     results,
   };
-  await writeFile(
-    path.join(resultsDir, "details", `${suite.name}.json`),
-    `${JSON.stringify(details, null, 2)}\n`,
-  );
+  await writeFile(path.join(dir, "details", `${suite.name}.json`), `${JSON.stringify(details, null, 2)}\n`);
   return { suite: suite.name, results, seconds, file };
 }
 
