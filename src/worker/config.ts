@@ -44,6 +44,13 @@ export interface WorkerConfig {
    * pending accepts, so this bounds how long an idle session consumer takes to stop.
    */
   readonly sessionAcceptTimeoutMs: number;
+  /**
+   * How long each step of the shutdown after the drain may take: stopping a receiver, closing a
+   * consumer, a client, the ledger store. Past it the worker stops waiting and goes on (a network
+   * partition would otherwise hold the close for good): the broker frees a dead connection's
+   * links, and locks expire.
+   */
+  readonly closeTimeoutMs: number;
   /** SDK retry options for every Service Bus operation. */
   readonly serviceBus: {
     readonly timeoutMs: number;
@@ -77,10 +84,10 @@ export interface WorkerConfig {
 const INT = /^\d+$/;
 const ms = (what = "milliseconds") =>
   z.string().regex(INT, `expected a non-negative integer (${what})`).transform(Number).optional();
-const positive = () =>
+const positive = (what?: string) =>
   z
     .string()
-    .regex(/^[1-9]\d*$/, "expected a positive integer")
+    .regex(/^[1-9]\d*$/, what ? `expected a positive integer (${what})` : "expected a positive integer")
     .transform(Number)
     .optional();
 const count = (what: string) =>
@@ -134,6 +141,7 @@ const schema = z.object({
     )
     .optional(),
   SBW_SESSION_ACCEPT_TIMEOUT_MS: ms(),
+  SBW_CLOSE_TIMEOUT_MS: positive("milliseconds"),
   SBW_SERVICEBUS_TIMEOUT_MS: ms(),
   SBW_SERVICEBUS_MAX_RETRIES: count("retries"),
   SBW_SERVICEBUS_RETRY_DELAY_MS: ms(),
@@ -236,6 +244,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
     maxLockRenewalMs: e.SBW_MAX_LOCK_RENEWAL_MS ?? 60 * 60_000,
     livenessTimeoutMs: e.SBW_LIVENESS_TIMEOUT_MS ?? 120_000,
     sessionAcceptTimeoutMs: e.SBW_SESSION_ACCEPT_TIMEOUT_MS ?? 5_000,
+    closeTimeoutMs: e.SBW_CLOSE_TIMEOUT_MS ?? 10_000,
     http: {
       port: e.SBW_HTTP_PORT === "off" ? undefined : Number(e.SBW_HTTP_PORT ?? 8080),
       host: e.SBW_HTTP_HOST ?? "0.0.0.0",

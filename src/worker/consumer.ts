@@ -56,6 +56,8 @@ export interface ConsumerOptions {
   readonly failureQuietMs: number;
   /** Ledger admission, heartbeats, checkpoints (./jobs/runtime.ts). */
   readonly jobs: SubscriptionJobs;
+  /** Bounds the abandons of a drain that timed out (absent: the SDK's timeout and retries). */
+  readonly closeTimeoutMs?: number;
   readonly random?: () => number;
 }
 
@@ -238,7 +240,9 @@ export class SubscriptionConsumer implements ReceiveLoop {
         const unsettled = [...this.inFlight].filter((d) => !d.settled);
         this.options.target.log.warn({ unsettled: unsettled.length }, "drain timeout; abandoning");
         for (const delivery of unsettled) delivery.controller.abort(reason);
-        await Promise.all(unsettled.map((d) => settle(this.settleDeps(), d, { kind: "abandon" })));
+        // A courtesy (the locks expire anyway), so bounded: the connection may be gone.
+        const deps = { ...this.settleDeps(), settleTimeoutMs: this.options.closeTimeoutMs };
+        await Promise.all(unsettled.map((d) => settle(deps, d, { kind: "abandon" })));
       }
     }
   }

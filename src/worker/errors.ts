@@ -115,3 +115,23 @@ export class SettleTimeoutError extends Error {
 export function isSettleTimeoutError(error: unknown): error is SettleTimeoutError {
   return error instanceof SettleTimeoutError;
 }
+
+/**
+ * A step of the shutdown that did not finish within its time (closing a Service Bus link or
+ * connection that a network partition holds, say). The worker stops waiting for it and goes on;
+ * what it held is freed when the broker notices the connection is gone, or when locks expire.
+ */
+export class CloseTimeoutError extends Error {
+  readonly code = "CloseTimeout" as const;
+  constructor(
+    readonly step: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${step} did not finish within ${timeoutMs} ms; left behind`);
+    this.name = "CloseTimeoutError";
+  }
+}
+
+export function isCloseTimeoutError(error: unknown): error is CloseTimeoutError {
+  return error instanceof CloseTimeoutError;
+}

@@ -73,6 +73,8 @@ export interface SessionConsumerOptions {
   readonly retryDelayMs: number;
   /** Operation timeout for settlements, which the SDK does not apply to session messages (../settle.ts). */
   readonly settleTimeoutMs: number;
+  /** Bounds the abandons of a drain that timed out, when shorter than `settleTimeoutMs`. */
+  readonly closeTimeoutMs?: number;
   readonly random?: () => number;
 }
 
@@ -368,12 +370,18 @@ export class SessionConsumer implements ReceiveLoop {
       if (!finished) {
         const reason = new DrainTimeoutError();
         const busy = [...this.held].filter((s) => s.current && !s.current.settled);
+        // A courtesy (the locks expire anyway), so bounded by the close timeout too.
+        const { settleTimeoutMs, closeTimeoutMs = settleTimeoutMs } = this.options;
+        const deps = (r: ServiceBusSessionReceiver): SettleDeps => ({
+          ...this.settleDeps(r),
+          settleTimeoutMs: Math.min(settleTimeoutMs, closeTimeoutMs),
+        });
         this.options.target.log.warn({ unsettled: busy.length }, "drain timeout; abandoning");
         await Promise.all(
           busy.map(async (s) => {
             const delivery = s.current!;
             delivery.controller.abort(reason);
-            await settle(this.settleDeps(s.receiver), delivery, { kind: "abandon" });
+            await settle(deps(s.receiver), delivery, { kind: "abandon" });
           }),
         );
       }

@@ -13,6 +13,7 @@ import { LazyAbortController } from "./lazyAbort.js";
 import { isLockLost } from "./lockRenewal.js";
 import type { DeliveryEvent, WorkerObserver } from "./observer.js";
 import { observes } from "./observer.js";
+import { withDeadline as bounded } from "./deadline.js";
 import { SettleTimeoutError } from "./errors.js";
 import type { Settlement } from "./policy.js";
 import { retryCopy } from "./properties.js";
@@ -51,17 +52,9 @@ export interface SettleDeps {
   readonly settleTimeoutMs?: number;
 }
 
-/**
- * `call`, or a SettleTimeoutError after `ms`. A late answer of `call` is dropped: the race has
- * subscribed to it, so even a late failure is not an unhandled rejection.
- */
+/** A settlement bounded by `ms` (undefined: the SDK's own timeout applies), else a SettleTimeoutError. */
 function withDeadline(call: Promise<void>, ms: number | undefined): Promise<void> {
-  if (ms === undefined) return call;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SettleTimeoutError(ms)), ms);
-  });
-  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+  return bounded(call, ms, () => new SettleTimeoutError(ms!));
 }
 
 /** `event` carries the message's enqueued time (the queue-wait metric reads it). */

@@ -24,13 +24,14 @@ import { ACCEPT_RETRY_MAX_MS } from "./sessionSlot.js";
 import type { SubscriptionBinding, WorkerConfig } from "./config.js";
 import { selectSubscriptions } from "./config.js";
 import { SubscriptionConsumer } from "./consumer.js";
-import { ConfigError } from "./errors.js";
+import { withDeadline } from "./deadline.js";
+import { CloseTimeoutError, ConfigError, isCloseTimeoutError } from "./errors.js";
 import type { HealthServer, HealthSource } from "./health.js";
 import { liveness, readiness, startHealthServer } from "./health.js";
 import type { WorkerObserver } from "./observer.js";
 import { combineObservers } from "./observer.js";
 import type { LoopHealth, ReceiveLoop } from "./receiveLoop.js";
-import { Resources } from "./resources.js";
+import { releaseReporter, Resources } from "./resources.js";
 import { rheaSettlementBugPresent } from "./rheaCheck.js";
 import { SessionConsumer } from "./sessionConsumer.js";
 import type { ScheduleDefinition } from "../topics/scheduleDsl.js";
@@ -133,9 +134,9 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
   const observer = combineObservers(observers, (hook, error) =>
     log.error({ err: error, hook }, "observer hook threw"),
   );
-  const resources = new Resources((name, error) =>
-    log.error({ err: error, resource: name }, "release failed"),
-  );
+  const resources = new Resources(releaseReporter(log));
+  // Every release is bounded: a network partition would hold a Service Bus close for good.
+  const closeMs = config.closeTimeoutMs;
   const loops: ReceiveLoop[] = [];
   let draining = false;
   const source: HealthSource = {
@@ -152,36 +153,43 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
       "servicebus client",
       await createServiceBusClient(config.connection, options.clientOptions ?? clientOptions(config)),
       (c) => c.close(),
+      closeMs,
     );
     const sessionClient = bindings.some((b) => b.definition.requiresSession)
       ? resources.add(
           "servicebus client (sessions)",
           await createSessionClient(config, options.clientOptions),
           (c) => c.close(),
+          closeMs,
         )
       : client;
     const publisher = resources.add(
       "publisher",
       createPublisher({ client, topology: registry.topology }),
       (p) => p.close(),
+      closeMs,
     );
     if (config.http.port !== undefined) {
       http = resources.add(
         "health server",
         await startHealthServer(source, config.http.port, config.http.host, metrics),
         (s) => s.close(),
+        closeMs,
       );
       log.info({ port: http.port, host: http.host }, "health server listening");
     }
-    const store = resources.add("ledger store", await openStore(config, log), (s) => s?.close());
-    const runtime = resources.add("job runtime", await startJobRuntime(config, store, log, observer), (r) =>
-      r.close(),
+    const store = resources.add("ledger store", await openStore(config, log), (s) => s?.close(), closeMs);
+    const runtime = resources.add(
+      "job runtime",
+      await startJobRuntime(config, store, log, observer),
+      (r) => r.close(),
+      closeMs,
     );
     jobs = runtime;
     const schedules = options.schedules;
     const scheduling = { ...config.schedules, ...options.scheduling };
     const ticks = schedules ? scheduleRuntime(store) : undefined;
-    if (ticks?.owned) resources.add("schedule store", ticks.store, (s) => s.close());
+    if (ticks?.owned) resources.add("schedule store", ticks.store, (s) => s.close(), closeMs);
     const handlers = schedules && ticks ? tickRegistry(registry, schedules, ticks, scheduling) : registry;
     const sendEvent = jobEventSender(publisher, registry.topology);
     for (const binding of bindings) {
@@ -208,14 +216,18 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
             acceptTimeoutMs: config.sessionAcceptTimeoutMs,
             retryDelayMs: config.serviceBus.retryDelayMs,
             settleTimeoutMs: config.serviceBus.timeoutMs,
+            closeTimeoutMs: closeMs,
             failureQuietMs: ACCEPT_RETRY_MAX_MS + retryCycleMs(config, config.sessionAcceptTimeoutMs),
           })
         : new SubscriptionConsumer({
             ...common,
             maxLockRenewalMs: config.maxLockRenewalMs,
             failureQuietMs: retryCycleMs(config, config.serviceBus.timeoutMs),
+            closeTimeoutMs: closeMs,
           });
-      resources.add(`consumer ${binding.key}`, loop, (l) => l.close());
+      // A session consumer's close first waits out accepts in flight (the SDK cannot abort them).
+      const loopCloseMs = closeMs + (binding.definition.requiresSession ? config.sessionAcceptTimeoutMs : 0);
+      resources.add(`consumer ${binding.key}`, loop, (l) => l.close(), loopCloseMs);
       loops.push(loop);
       await loop.start();
     }
@@ -229,7 +241,7 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
         runtime: ticks,
         log: logger.child({ component: "scheduler" }),
       });
-      if (started) scheduler = resources.add("scheduler", started, (s) => s.close());
+      if (started) scheduler = resources.add("scheduler", started, (s) => s.close(), closeMs);
     }
   } catch (error) {
     await resources.close().catch(() => {
@@ -244,10 +256,26 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
     draining = true;
     await scheduler?.close();
     log.info("draining: intake stopped");
-    await Promise.all(loops.map((l) => l.stopIntake()));
+    // Stopping a receiver asks the broker to drain its credit: bounded, like every close.
+    await Promise.all(
+      loops.map((l) =>
+        withDeadline(
+          l.stopIntake(),
+          closeMs,
+          () => new CloseTimeoutError(`stopping ${l.key}`, closeMs),
+        ).catch((error: unknown) => {
+          if (!isCloseTimeoutError(error)) throw error;
+          log.warn(
+            { subscription: l.key, timeoutMs: closeMs },
+            "stopping the receiver timed out; draining anyway",
+          );
+        }),
+      ),
+    );
     await Promise.all(loops.map((l, i) => l.drain(bindings[i]!.policy.drainTimeoutMs)));
     log.info("drained; closing");
-    await resources.close();
+    // One budget for all the closes: a partition that holds one holds the rest of that connection.
+    await resources.close(closeMs + config.sessionAcceptTimeoutMs);
     log.info("worker closed");
   };
   const close = (): Promise<void> => (closing ??= drainAndClose());

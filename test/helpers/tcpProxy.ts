@@ -11,6 +11,13 @@ export interface TcpProxy {
   down(): Promise<void>;
   /** Listens again on the same port. */
   up(): Promise<void>;
+  /**
+   * A network partition: open connections stay open and new ones are accepted, but nothing gets
+   * through in either direction (held, not dropped: TCP would retransmit it) until `resume()`.
+   */
+  stall(): void;
+  /** Delivers what was held and forwards again. */
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -22,13 +29,23 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
   };
   let server: net.Server | undefined;
   let port = 0;
+  let stalled = false;
+  /** Chunks held while stalled, in order, with the socket each is for. */
+  let held: { to: net.Socket; chunk: Buffer }[] = [];
+  const forward = (from: net.Socket, to: net.Socket): void => {
+    from.on("data", (chunk: Buffer) => {
+      if (stalled) held.push({ to, chunk });
+      else to.write(chunk);
+    });
+  };
 
   const listen = async (): Promise<void> => {
     const s = net.createServer((client) => {
       track(client);
       const upstream = net.connect(targetPort, targetHost);
       track(upstream);
-      client.pipe(upstream).pipe(client);
+      forward(client, upstream);
+      forward(upstream, client);
       client.on("error", () => upstream.destroy());
       upstream.on("error", () => client.destroy());
       client.on("close", () => upstream.destroy());
@@ -58,6 +75,15 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
     },
     down,
     up: () => (server ? Promise.resolve() : listen()),
+    stall: () => {
+      stalled = true;
+    },
+    resume: () => {
+      stalled = false;
+      const queued = held;
+      held = [];
+      for (const { to, chunk } of queued) if (!to.destroyed) to.write(chunk);
+    },
     close: down,
   };
 }

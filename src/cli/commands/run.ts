@@ -15,7 +15,7 @@ import {
 } from "../../telemetry/worker.js";
 import { clientOptions, createServiceBusClient } from "../../worker/client.js";
 import { createLogger } from "../../worker/logger.js";
-import { Resources } from "../../worker/resources.js";
+import { releaseReporter, Resources } from "../../worker/resources.js";
 import { startWorker } from "../../worker/worker.js";
 import type { CliCommand, CliIo } from "../command.js";
 import { UsageError } from "../command.js";
@@ -107,15 +107,14 @@ export async function runWorker(
     }
     throw error;
   }
-  const running = new Resources((name, error) =>
-    logger.error({ err: error, resource: name }, "release failed"),
-  );
+  const running = new Resources(releaseReporter(logger));
   try {
     if (telemetry.settings.queueMetrics && telemetry.metrics && config.connection) {
       const client = running.add(
         "queue metrics client",
         await createServiceBusClient(config.connection, clientOptions(config)),
         (c) => c.close(),
+        config.closeTimeoutMs,
       );
       const poller = await startWorkerQueueMetrics({
         telemetry,
@@ -125,10 +124,10 @@ export async function runWorker(
         subscriptions: worker.subscriptions,
         log: logger.child({ component: "queue-metrics" }),
       });
-      if (poller) running.add("queue metrics", poller, (p) => p.close());
+      if (poller) running.add("queue metrics", poller, (p) => p.close(), config.closeTimeoutMs);
     }
     for (const [i, start] of sidecars.entries())
-      running.add(`sidecar ${i}`, await start(logger), (s) => s.close());
+      running.add(`sidecar ${i}`, await start(logger), (s) => s.close(), config.closeTimeoutMs);
     await aborted(io.signal);
     logger.info({ reason: String(io.signal.reason) }, "shutdown requested");
   } finally {

@@ -77,9 +77,10 @@ describe("worker configuration", () => {
     assert.equal(d.schedules.enabled, true);
     assert.deepEqual(d.serviceBus, { timeoutMs: 60_000, maxRetries: 3, retryDelayMs: 1_000 });
     assert.deepEqual(
-      [d.maxLockRenewalMs, d.livenessTimeoutMs, d.sessionAcceptTimeoutMs],
-      [3_600_000, 120_000, 5_000],
+      [d.maxLockRenewalMs, d.livenessTimeoutMs, d.sessionAcceptTimeoutMs, d.closeTimeoutMs],
+      [3_600_000, 120_000, 5_000, 10_000],
     );
+    assert.equal(loadConfig({ SBW_CLOSE_TIMEOUT_MS: "2500" }).closeTimeoutMs, 2_500);
     assert.deepEqual([d.jobs.leaseMs, d.jobs.progressIntervalMs], [30_000, 1_000]);
     assert.deepEqual(loadConfig({ REDIS_URL: "redis://r:6379" }).jobs.ledger, {
       kind: "redis",
@@ -121,6 +122,10 @@ describe("worker configuration", () => {
     ]);
     assert.deepEqual(issuesOf({ SBW_DRAIN_TIMEOUT_MS: "30s" }), [
       'SBW_DRAIN_TIMEOUT_MS: expected a non-negative integer (milliseconds), got "30s"',
+    ]);
+    // Zero would leave every close behind at once, healthy or not.
+    assert.deepEqual(issuesOf({ SBW_CLOSE_TIMEOUT_MS: "0" }), [
+      'SBW_CLOSE_TIMEOUT_MS: expected a positive integer (milliseconds), got "0"',
     ]);
     assert.deepEqual(issuesOf({ SBW_HTTP_PORT: "70000" }), [
       'SBW_HTTP_PORT: expected a TCP port 0-65535 or off, got "70000"',
