@@ -342,9 +342,11 @@ export class SessionConsumer implements ReceiveLoop {
     }
   }
 
-  private settleDeps(receiver: ServiceBusSessionReceiver) {
-    const { target, observer, settleTimeoutMs } = this.options;
-    return { receiver, log: target.log, observer, settleTimeoutMs } satisfies SettleDeps;
+  /** `atDrain`: an abandon after the drain timed out, a courtesy (the locks expire), so bounded. */
+  private settleDeps(receiver: ServiceBusSessionReceiver, atDrain = false) {
+    const { target, observer, settleTimeoutMs, closeTimeoutMs = settleTimeoutMs } = this.options;
+    const timeoutMs = atDrain ? Math.min(settleTimeoutMs, closeTimeoutMs) : settleTimeoutMs;
+    return { receiver, log: target.log, observer, settleTimeoutMs: timeoutMs } satisfies SettleDeps;
   }
 
   /** Sleeps unless the intake stops (or `also` aborts); resolves false when interrupted. */
@@ -370,18 +372,12 @@ export class SessionConsumer implements ReceiveLoop {
       if (!finished) {
         const reason = new DrainTimeoutError();
         const busy = [...this.held].filter((s) => s.current && !s.current.settled);
-        // A courtesy (the locks expire anyway), so bounded by the close timeout too.
-        const { settleTimeoutMs, closeTimeoutMs = settleTimeoutMs } = this.options;
-        const deps = (r: ServiceBusSessionReceiver): SettleDeps => ({
-          ...this.settleDeps(r),
-          settleTimeoutMs: Math.min(settleTimeoutMs, closeTimeoutMs),
-        });
         this.options.target.log.warn({ unsettled: busy.length }, "drain timeout; abandoning");
         await Promise.all(
           busy.map(async (s) => {
             const delivery = s.current!;
             delivery.controller.abort(reason);
-            await settle(deps(s.receiver), delivery, { kind: "abandon" });
+            await settle(this.settleDeps(s.receiver, true), delivery, { kind: "abandon" });
           }),
         );
       }
