@@ -165,6 +165,7 @@ const schema = z.object({
     .regex(/^[^{}\s]+$/, "expected a key prefix without spaces, { or }")
     .optional(),
   SBW_LEDGER_LEASE_MS: positive(),
+  SBW_LEDGER_TIMEOUT_MS: positive("milliseconds"),
   SBW_LEDGER_TTL_MS: positive(),
   SBW_STALL_TIMEOUT_MS: positive(),
   SBW_PROGRESS_INTERVAL_MS: ms(),
@@ -213,7 +214,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
   }
   const ledger: LedgerChoice =
     ledgerKind === "redis"
-      ? { kind: "redis", url: e.REDIS_URL!, prefix: e.SBW_LEDGER_PREFIX ?? "sbw:ledger:" }
+      ? {
+          kind: "redis",
+          url: e.REDIS_URL!,
+          prefix: e.SBW_LEDGER_PREFIX ?? "sbw:ledger:",
+          ...(e.SBW_LEDGER_TIMEOUT_MS !== undefined ? { commandTimeoutMs: e.SBW_LEDGER_TIMEOUT_MS } : {}),
+        }
       : { kind: ledgerKind };
   const connection: ServiceBusConnection | undefined = e.SERVICEBUS_CONNECTION_STRING
     ? { kind: "connectionString", connectionString: e.SERVICEBUS_CONNECTION_STRING }

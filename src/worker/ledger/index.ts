@@ -10,7 +10,13 @@ import type { LedgerStore } from "./types.js";
 export type LedgerChoice =
   | { readonly kind: "off" }
   | { readonly kind: "memory" }
-  | { readonly kind: "redis"; readonly url: string; readonly prefix: string };
+  | {
+      readonly kind: "redis";
+      readonly url: string;
+      readonly prefix: string;
+      /** How long one command may wait for Redis' answer (`SBW_LEDGER_TIMEOUT_MS`). */
+      readonly commandTimeoutMs?: number;
+    };
 
 export async function openLedgerStore(
   choice: LedgerChoice,
@@ -22,7 +28,12 @@ export async function openLedgerStore(
     case "memory":
       return new MemoryLedgerStore();
     case "redis":
-      return RedisLedgerStore.connect({ url: choice.url, prefix: choice.prefix, onError });
+      return RedisLedgerStore.connect({
+        url: choice.url,
+        prefix: choice.prefix,
+        onError,
+        ...(choice.commandTimeoutMs !== undefined ? { commandTimeoutMs: choice.commandTimeoutMs } : {}),
+      });
   }
 }
 

@@ -86,6 +86,13 @@ export interface RedisLedgerOptions {
   readonly prefix?: string;
   /** How long the first connection may take before `connect` fails (default 5 s). */
   readonly connectTimeoutMs?: number;
+  /**
+   * How long one command may wait for Redis' answer (default 5 s). Without a limit, a connection
+   * whose packets are dropped (a partition: no reset, no error) holds every claim for good, and
+   * with it every delivery of the worker; with one, the claim fails and the message is deferred,
+   * as when Redis is down.
+   */
+  readonly commandTimeoutMs?: number;
   /** Connection errors after start-up (ioredis reconnects by itself); report them. */
   readonly onError?: (error: Error) => void;
 }
@@ -157,6 +164,9 @@ export class RedisLedgerStore implements LedgerStore {
     return {
       lazyConnect: true,
       connectTimeout: options.connectTimeoutMs ?? 5_000,
+      commandTimeout: options.commandTimeoutMs ?? 5_000,
+      // TCP keep-alive probes find a connection a partition killed, so ioredis reconnects.
+      keepAlive: 10_000,
       maxRetriesPerRequest: 2,
       // Claims and completions of concurrent handlers share round trips.
       enableAutoPipelining: true,

@@ -71,6 +71,7 @@ describe("jobs: the Redis ledger goes away and comes back", function () {
   });
 
   afterEach(async () => {
+    proxy.resume();
     await worker?.close();
     worker = undefined;
     await proxy.close();
@@ -167,6 +168,41 @@ describe("jobs: the Redis ledger goes away and comes back", function () {
       ],
     );
     assert.equal(count("the job ledger is available again"), 1);
+    await eventually(() => isEmpty(entity(emulator, topology.jobs.name, "work")));
+    assert.equal(entity(emulator, topology.jobs.name, "work").deadLettered, 0);
+  });
+
+  it("defers a message whose claim gets no answer (Redis partitioned away), and runs it once after", async () => {
+    const runs: string[] = [];
+    const recorder = new Recorder();
+    await run(
+      {
+        jobs: {
+          work: {
+            Job: (p) => {
+              runs.push(p.id);
+              return Promise.resolve();
+            },
+          },
+        },
+      },
+      recorder,
+      { SBW_LEDGER_TIMEOUT_MS: "300" },
+    );
+    // Packets dropped, no reset: nothing fails, nothing answers. Without a command timeout the
+    // claim, and with it the delivery, waited for good.
+    proxy.stall();
+    await send("partitioned");
+    await recorder.until(() => recorder.settledEvents.length === 1);
+    assert.equal(recorder.settledEvents[0]!.settlement.kind, "retry", "deferred by a wait copy");
+    assert.equal(count("the job ledger is unavailable; deferring the message"), 1);
+    assert.deepEqual(runs, []);
+
+    // The partition heals: the claim and its release, held in the network, reach Redis in order,
+    // so the copy is not blocked by a claim nobody holds.
+    proxy.resume();
+    await recorder.until(() => recorder.count("complete") === 1);
+    assert.deepEqual(runs, ["partitioned"]);
     await eventually(() => isEmpty(entity(emulator, topology.jobs.name, "work")));
     assert.equal(entity(emulator, topology.jobs.name, "work").deadLettered, 0);
   });

@@ -91,6 +91,12 @@ describe("worker configuration", () => {
       kind: "memory",
     });
     assert.deepEqual(loadConfig({ SBW_LEDGER: "off" }).jobs.ledger, { kind: "off" });
+    assert.deepEqual(loadConfig({ REDIS_URL: "redis://r:6379", SBW_LEDGER_TIMEOUT_MS: "800" }).jobs.ledger, {
+      kind: "redis",
+      url: "redis://r:6379",
+      prefix: "sbw:ledger:",
+      commandTimeoutMs: 800,
+    });
     assert.equal(loadConfig({ SBW_SCHEDULES: "off" }).schedules.enabled, false);
     assert.equal(loadConfig({ SBW_SERVICEBUS_MAX_RETRIES: "0" }).serviceBus.maxRetries, 0);
   });
