@@ -23,7 +23,8 @@ export interface QueueTarget {
 
 /** Where the numbers come from (a seam: tests pass the emulator's). */
 export interface QueueDepthSource {
-  depth(target: QueueTarget): Promise<QueueDepth>;
+  /** Gives up when `signal` aborts (the poll's time is up, or the poller closes). */
+  depth(target: QueueTarget, signal: AbortSignal): Promise<QueueDepth>;
 }
 
 export interface QueueMetricsOptions {
@@ -32,6 +33,12 @@ export interface QueueMetricsOptions {
   readonly targets: readonly QueueTarget[];
   /** Default 30 s (the PodMonitor scrapes every 30 s). */
   readonly intervalMs?: number;
+  /**
+   * How long one poll may take (default: the interval). The administration API is HTTP with no
+   * timeout of its own: over a connection a partition killed, a poll without one waited for good,
+   * and the gauges froze at their last values without a word.
+   */
+  readonly timeoutMs?: number;
   readonly log: Logger;
 }
 
@@ -51,8 +58,10 @@ export function adminQueueSource(
   now: () => number = Date.now,
 ): QueueDepthSource {
   return {
-    async depth(target) {
-      const runtime = await admin.getSubscriptionRuntimeProperties(target.topic, target.subscription);
+    async depth(target, signal) {
+      const runtime = await admin.getSubscriptionRuntimeProperties(target.topic, target.subscription, {
+        abortSignal: signal,
+      });
       let oldestActiveAgeSeconds: number | undefined;
       if (!target.requiresSession) {
         oldestActiveAgeSeconds = 0;
@@ -60,7 +69,7 @@ export function adminQueueSource(
           // A fresh receiver's browse cursor starts at the head of the subscription.
           const receiver = client.createReceiver(target.topic, target.subscription);
           try {
-            const peeked = await receiver.peekMessages(PEEK_WINDOW);
+            const peeked = await receiver.peekMessages(PEEK_WINDOW, { abortSignal: signal });
             const oldest = peeked.find((m) => m.state === "active")?.enqueuedTimeUtc;
             oldestActiveAgeSeconds = oldest ? Math.max(0, (now() - oldest.getTime()) / 1000) : undefined;
           } finally {
@@ -82,13 +91,15 @@ export function adminQueueSource(
 export function startQueueMetrics(options: QueueMetricsOptions): QueueMetricsPoller {
   const { metrics, source, targets, log } = options;
   const intervalMs = options.intervalMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? intervalMs;
+  const closing = new AbortController();
   const failing = new Set<string>();
   let running: Promise<void> | undefined;
   let stopped = false;
 
-  const pollOne = async (target: QueueTarget): Promise<void> => {
+  const pollOne = async (target: QueueTarget, signal: AbortSignal): Promise<void> => {
     try {
-      metrics.setQueueDepth(target.key, await source.depth(target));
+      metrics.setQueueDepth(target.key, await source.depth(target, signal));
       if (failing.delete(target.key)) log.info({ subscription: target.key }, "queue metrics recovered");
     } catch (error) {
       // Reported once per failing streak, not every interval; the gauges keep the last values.
@@ -98,9 +109,12 @@ export function startQueueMetrics(options: QueueMetricsOptions): QueueMetricsPol
     }
   };
   const poll = (): Promise<void> =>
-    (running ??= Promise.all(targets.map(pollOne)).then(() => {
-      running = undefined;
-    }));
+    (running ??= (() => {
+      const signal = AbortSignal.any([closing.signal, AbortSignal.timeout(timeoutMs)]);
+      return Promise.all(targets.map((t) => pollOne(t, signal))).then(() => {
+        running = undefined;
+      });
+    })());
 
   const timer = setInterval(() => {
     if (!stopped) void poll();
@@ -113,6 +127,7 @@ export function startQueueMetrics(options: QueueMetricsOptions): QueueMetricsPol
     async close() {
       stopped = true;
       clearInterval(timer);
+      closing.abort();
       await running;
     },
   };
