@@ -5,9 +5,11 @@
 import { randomUUID } from "node:crypto";
 import { ServiceBusClient, type ServiceBusClientOptions } from "@azure/service-bus";
 import { pino, type Logger } from "pino";
+import { startTcpProxy } from "../../helpers/tcpProxy.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../../src/emulator/index.js";
 import { defineHandlers, type HandlerMap } from "../../../src/handlers/registry.js";
-import type { TopologyShape } from "../../../src/topics/dsl.js";
+import { z } from "zod";
+import { defineTopic, type TopologyShape } from "../../../src/topics/dsl.js";
 import { toEmulatorConfig } from "../../../src/topics/emulatorConfig.js";
 import { loadConfig, type WorkerConfig } from "../../../src/worker/config.js";
 import type { DeliveryEvent, WorkerObserver } from "../../../src/worker/observer.js";
@@ -143,4 +145,38 @@ export function startTestWorker<T extends TopologyShape>(
     clientOptions: options.clientOptions ?? fastClientOptions,
     ...(options.random ? { random: options.random } : {}),
   });
+}
+
+/**
+ * The outage tests' topic: `Job { id }` messages, a plain subscription `work` and a session one
+ * `ordered` (the session id is the job id).
+ */
+export function workAndOrderedTopology(name: string, maxConcurrentSessions: number) {
+  return {
+    jobs: defineTopic({
+      name,
+      messages: { Job: z.object({ id: z.string() }) },
+      sessionId: (m) => m.payload.id,
+      subscriptions: {
+        work: { policy: { concurrency: 2 } },
+        ordered: { requiresSession: true, policy: { maxConcurrentSessions } },
+      },
+    }),
+  } as const;
+}
+
+/**
+ * The outage tests' rig: an emulator with {@link workAndOrderedTopology}, a client of it, a proxy in
+ * front of it for the worker (the test takes it down or stalls it), and a logger that keeps its
+ * lines, parsed.
+ */
+export async function startOutageRig<L>(prefix: string, maxConcurrentSessions: number) {
+  const topic = uniqueName(prefix);
+  const topology = workAndOrderedTopology(topic, maxConcurrentSessions);
+  const emulator = await startTestEmulator(topology);
+  const client = testClient(emulator);
+  const proxy = await startTcpProxy(emulator.port);
+  const lines: L[] = [];
+  const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l) as L) });
+  return { topic, topology, emulator, client, proxy, lines, logger, recorder: new Recorder() };
 }

@@ -8,34 +8,10 @@
  */
 import assert from "node:assert/strict";
 import type { ServiceBusClient } from "@azure/service-bus";
-import { pino } from "pino";
-import { z } from "zod";
 import type { Emulator } from "../../../src/emulator/index.js";
-import { defineTopic } from "../../../src/topics/dsl.js";
 import type { Worker } from "../../../src/worker/worker.js";
-import { startTcpProxy, type TcpProxy, viaPort } from "../../helpers/tcpProxy.js";
-import {
-  eventually,
-  Recorder,
-  startTestEmulator,
-  startTestWorker,
-  testClient,
-  uniqueName,
-} from "./helpers.js";
-
-function outageTopology(name: string) {
-  return {
-    jobs: defineTopic({
-      name,
-      messages: { Job: z.object({ id: z.string() }) },
-      sessionId: (m) => m.payload.id,
-      subscriptions: {
-        work: { policy: { concurrency: 2 } },
-        ordered: { requiresSession: true, policy: { maxConcurrentSessions: 4 } },
-      },
-    }),
-  } as const;
-}
+import { type TcpProxy, viaPort } from "../../helpers/tcpProxy.js";
+import { eventually, startOutageRig, startTestWorker } from "./helpers.js";
 
 interface Line {
   msg: string;
@@ -59,14 +35,9 @@ describe("worker: a Service Bus outage in the log", function () {
   });
 
   it("logs one line when the receive loops start failing and one when they work again, not one per attempt; not ready meanwhile, but live", async () => {
-    const topic = uniqueName("outage-logs");
-    const topology = outageTopology(topic);
-    emulator = await startTestEmulator(topology);
-    client = testClient(emulator);
-    proxy = await startTcpProxy(emulator.port);
-    const lines: Line[] = [];
-    const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l) as Line) });
-    const recorder = new Recorder();
+    const rig = await startOutageRig<Line>("outage-logs", 4);
+    ({ emulator, client, proxy } = rig);
+    const { topic, topology, lines, logger, recorder } = rig;
     const handled = new Set<string>();
     const handler = (sub: string) => async (): Promise<void> => {
       handled.add(sub);

@@ -8,35 +8,10 @@
  */
 import assert from "node:assert/strict";
 import type { ServiceBusClient } from "@azure/service-bus";
-import { pino } from "pino";
-import { z } from "zod";
 import type { Emulator } from "../../../src/emulator/index.js";
-import { defineTopic } from "../../../src/topics/dsl.js";
 import type { Worker } from "../../../src/worker/worker.js";
-import { startTcpProxy, type TcpProxy, viaPort } from "../../helpers/tcpProxy.js";
-import {
-  entity,
-  eventually,
-  Recorder,
-  startTestEmulator,
-  startTestWorker,
-  testClient,
-  uniqueName,
-} from "./helpers.js";
-
-function partitionTopology(name: string) {
-  return {
-    jobs: defineTopic({
-      name,
-      messages: { Job: z.object({ id: z.string() }) },
-      sessionId: (m) => m.payload.id,
-      subscriptions: {
-        work: { policy: { concurrency: 2 } },
-        ordered: { requiresSession: true, policy: { maxConcurrentSessions: 2 } },
-      },
-    }),
-  } as const;
-}
+import { type TcpProxy, viaPort } from "../../helpers/tcpProxy.js";
+import { entity, eventually, startOutageRig, startTestWorker } from "./helpers.js";
 
 interface Line {
   msg: string;
@@ -62,14 +37,9 @@ describe("worker: a network partition at shutdown", function () {
   });
 
   it("closes anyway, bounding each step by the close timeout, and loses nothing", async () => {
-    const topic = uniqueName("partition");
-    const topology = partitionTopology(topic);
-    emulator = await startTestEmulator(topology);
-    client = testClient(emulator);
-    proxy = await startTcpProxy(emulator.port);
-    const lines: Line[] = [];
-    const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l) as Line) });
-    const recorder = new Recorder();
+    const rig = await startOutageRig<Line>("partition", 2);
+    ({ emulator, client, proxy } = rig);
+    const { topic, topology, lines, logger, recorder } = rig;
     // Each handler runs until the drain gives up on it.
     const held = async (_job: { id: string }, ctx: { signal: AbortSignal }): Promise<void> =>
       new Promise<void>((_, reject) =>
