@@ -81,6 +81,10 @@ export interface WorkerConfig {
   };
 }
 
+/** The defaults the deploy manifests' grace period is computed from (src/deploy/timing.ts). */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+export const DEFAULT_SESSION_ACCEPT_TIMEOUT_MS = 5_000;
+
 const INT = /^\d+$/;
 const ms = (what = "milliseconds") =>
   z.string().regex(INT, `expected a non-negative integer (${what})`).transform(Number).optional();
@@ -249,8 +253,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
     },
     maxLockRenewalMs: e.SBW_MAX_LOCK_RENEWAL_MS ?? 60 * 60_000,
     livenessTimeoutMs: e.SBW_LIVENESS_TIMEOUT_MS ?? 120_000,
-    sessionAcceptTimeoutMs: e.SBW_SESSION_ACCEPT_TIMEOUT_MS ?? 5_000,
-    closeTimeoutMs: e.SBW_CLOSE_TIMEOUT_MS ?? 10_000,
+    sessionAcceptTimeoutMs: e.SBW_SESSION_ACCEPT_TIMEOUT_MS ?? DEFAULT_SESSION_ACCEPT_TIMEOUT_MS,
+    closeTimeoutMs: e.SBW_CLOSE_TIMEOUT_MS ?? DEFAULT_CLOSE_TIMEOUT_MS,
     http: {
       port: e.SBW_HTTP_PORT === "off" ? undefined : Number(e.SBW_HTTP_PORT ?? 8080),
       host: e.SBW_HTTP_HOST ?? "0.0.0.0",

@@ -10,6 +10,7 @@ import { BASE, ENVIRONMENTS, MONITORING } from "../../../src/deploy/environments
 import { RUN_AS_ID, HTTP_PORT } from "../../../src/deploy/names.js";
 import { manifests, type Manifest } from "../../../src/deploy/render.js";
 import { DEFAULT_LOCK_DURATION_MS, TELEMETRY_FLUSH_MS } from "../../../src/deploy/timing.js";
+import { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SESSION_ACCEPT_TIMEOUT_MS } from "../../../src/worker/config.js";
 import { resolvePolicy, subscriptionKeys, type SubscriptionDefinition } from "../../../src/topics/dsl.js";
 import { topology } from "../../../src/topics/index.js";
 import { createReferenceHandlers } from "../../../src/handlers/index.js";
@@ -166,7 +167,7 @@ describe("deployment policy", () => {
       }
     });
 
-    it("gives a pod longer to stop than drain timeout + lock duration + telemetry flush", () => {
+    it("gives a pod longer to stop than drain timeout + lock duration (or, in a partition, the bounded close steps) + telemetry flush", () => {
       for (const d of deployments) {
         const subs = subscriptionsOf(d).map(definition);
         const drain = Math.max(...subs.map((s) => resolvePolicy(s).drainTimeoutMs));
@@ -176,6 +177,12 @@ describe("deployment policy", () => {
         assert.ok(
           graceMs > drain + lock + TELEMETRY_FLUSH_MS,
           `${d.metadata.name}: ${graceMs} <= ${drain} + ${lock} + ${TELEMETRY_FLUSH_MS}`,
+        );
+        // A partition: stop, abandon and close each run to the close timeout (docs/worker.md).
+        const closeSteps = 3 * DEFAULT_CLOSE_TIMEOUT_MS + DEFAULT_SESSION_ACCEPT_TIMEOUT_MS;
+        assert.ok(
+          graceMs > drain + closeSteps + TELEMETRY_FLUSH_MS,
+          `${d.metadata.name}: ${graceMs} <= ${drain} + ${closeSteps} + ${TELEMETRY_FLUSH_MS}`,
         );
       }
     });
