@@ -82,6 +82,12 @@ export interface PublisherOptions<T extends TopologyShape> {
   /** Defaults to sbworker's topology (src/topics). */
   readonly topology?: T;
   readonly retry?: Partial<RetryPolicy>;
+  /**
+   * How long `close()` waits for the senders (and an owned client) to close, default 10 s. Past it,
+   * `close()` resolves and leaves them behind: over a connection a network partition holds, each
+   * close would wait for the SDK's operation timeout (60 s by default), one after the other.
+   */
+  readonly closeTimeoutMs?: number;
   readonly tracing?: { readonly tracer?: Tracer; readonly dup?: boolean };
   /** Test seams for the retry backoff. */
   readonly seams?: RetrySeams;
@@ -237,8 +243,16 @@ export function createPublisher<T extends TopologyShape = Topology>(
     (closed ??= (async () => {
       const all = [...senders.values()];
       senders.clear();
-      await Promise.all(all.map((s) => s.close()));
-      if (owned) await client.close();
+      const closing = (async () => {
+        await Promise.all(all.map((s) => s.close()));
+        if (owned) await client.close();
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const givenUp = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, options.closeTimeoutMs ?? 10_000);
+      });
+      // A failed close is still reported; one that runs over is left behind.
+      await Promise.race([closing, givenUp]).finally(() => clearTimeout(timer));
     })());
 
   return {

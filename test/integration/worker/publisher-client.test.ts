@@ -84,4 +84,28 @@ describe("publisher: who closes the client (SDK against the emulator)", function
       await proxy.close();
     }
   });
+
+  it("closes within its close timeout when a network partition holds the connection, and sends what it had", async () => {
+    const proxy = await startTcpProxy(emulator.port);
+    const publisher = createPublisher({
+      connection: viaPort(emulator.connectionString, proxy.port),
+      topology,
+      closeTimeoutMs: 300,
+    });
+    try {
+      await publisher.publish("jobs", "Job", { id: "sent" });
+      proxy.stall(); // packets dropped, no reset: each SDK close would wait its 60 s timeout
+      await publisher.close();
+      // What was sent before is there; nothing new can be published after close.
+      const late = await publisher.publish("jobs", "Job", { id: "late" }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(isPublishError(late) && late.code === "Closed", String(late));
+      assert.equal(entity(emulator, topology.jobs.name, "work").active, 1);
+    } finally {
+      proxy.resume();
+      await proxy.close();
+    }
+  });
 });
