@@ -22,11 +22,12 @@ export const TELEMETRY_FLUSH_MS = 10_000;
 export const GRACE_MARGIN_MS = 5_000;
 /**
  * The shutdown's bounded steps besides the drain when a partition makes each run to its limit
- * (docs/worker.md, "Shutdown"): stopping the receivers, the abandons of a drain that timed out,
- * the closes' budget (close + accept timeout), and a floor for each of about 8 releases after it.
+ * (docs/worker.md, "Shutdown"): stopping the scheduler, then the receivers, the abandons of a
+ * drain that timed out, the closes' budget (close + accept timeout), and a floor for each of
+ * about 8 releases after it.
  */
 export const CLOSE_STEPS_MS =
-  3 * DEFAULT_CLOSE_TIMEOUT_MS + DEFAULT_SESSION_ACCEPT_TIMEOUT_MS + 8 * RELEASE_FLOOR_MS;
+  4 * DEFAULT_CLOSE_TIMEOUT_MS + DEFAULT_SESSION_ACCEPT_TIMEOUT_MS + 8 * RELEASE_FLOOR_MS;
 
 export function subscriptionDefinition(key: SubscriptionKey): SubscriptionDefinition {
   const { topic, subscription } = splitKey(key);

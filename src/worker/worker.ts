@@ -254,23 +254,17 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
   let closing: Promise<void> | undefined;
   const drainAndClose = async (): Promise<void> => {
     draining = true;
-    await scheduler?.close();
+    // Stopping the scheduler and the receivers waits for the broker (a cycle's sends, a receiver's
+    // credit drain): bounded, like every close.
+    const bounded = (what: string, step: Promise<void>, fields: object): Promise<void> =>
+      withDeadline(step, closeMs, () => new CloseTimeoutError(what, closeMs)).catch((error: unknown) => {
+        if (!isCloseTimeoutError(error)) throw error;
+        log.warn({ ...fields, timeoutMs: closeMs }, `${what} timed out; draining anyway`);
+      });
+    if (scheduler) await bounded("stopping the scheduler", scheduler.close(), {});
     log.info("draining: intake stopped");
-    // Stopping a receiver asks the broker to drain its credit: bounded, like every close.
     await Promise.all(
-      loops.map((l) =>
-        withDeadline(
-          l.stopIntake(),
-          closeMs,
-          () => new CloseTimeoutError(`stopping ${l.key}`, closeMs),
-        ).catch((error: unknown) => {
-          if (!isCloseTimeoutError(error)) throw error;
-          log.warn(
-            { subscription: l.key, timeoutMs: closeMs },
-            "stopping the receiver timed out; draining anyway",
-          );
-        }),
-      ),
+      loops.map((l) => bounded("stopping the receiver", l.stopIntake(), { subscription: l.key })),
     );
     await Promise.all(loops.map((l, i) => l.drain(bindings[i]!.policy.drainTimeoutMs)));
     log.info("drained; closing");

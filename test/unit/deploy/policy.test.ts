@@ -178,8 +178,9 @@ describe("deployment policy", () => {
           graceMs > drain + lock + TELEMETRY_FLUSH_MS,
           `${d.metadata.name}: ${graceMs} <= ${drain} + ${lock} + ${TELEMETRY_FLUSH_MS}`,
         );
-        // A partition: stop, abandon and close each run to the close timeout (docs/worker.md).
-        const closeSteps = 3 * DEFAULT_CLOSE_TIMEOUT_MS + DEFAULT_SESSION_ACCEPT_TIMEOUT_MS;
+        // A partition: stopping (scheduler, receivers), abandoning and closing each run to the close
+        // timeout (docs/worker.md).
+        const closeSteps = 4 * DEFAULT_CLOSE_TIMEOUT_MS + DEFAULT_SESSION_ACCEPT_TIMEOUT_MS;
         assert.ok(
           graceMs > drain + closeSteps + TELEMETRY_FLUSH_MS,
           `${d.metadata.name}: ${graceMs} <= ${drain} + ${closeSteps} + ${TELEMETRY_FLUSH_MS}`,
