@@ -45,8 +45,8 @@ export interface WorkerConfig {
    */
   readonly sessionAcceptTimeoutMs: number;
   /**
-   * How long each step of the shutdown after the drain may take: stopping a receiver, closing a
-   * consumer, a client, the ledger store. Past it the worker stops waiting and goes on (a network
+   * How long each step of the shutdown besides the drain itself may take: stopping the scheduler
+   * and the receivers, the drain's abandons, closing a consumer, a client, the ledger store. Past it the worker stops waiting and goes on (a network
    * partition would otherwise hold the close for good): the broker frees a dead connection's
    * links, and locks expire.
    */
