@@ -23,6 +23,8 @@ import { topology as defaultTopology, type Topology } from "../topics/index.js";
 import { PublishError, toPublishError } from "./errors.js";
 import { prepareMessage, type PreparedMessage, type PublishOptions } from "./message.js";
 import { DEFAULT_RETRY, withRetries, type RetryPolicy, type RetrySeams } from "./retry.js";
+import { withDeadline } from "../worker/deadline.js";
+import { CloseTimeoutError, isCloseTimeoutError } from "../worker/errors.js";
 
 export interface Published {
   readonly messageId: string;
@@ -247,12 +249,13 @@ export function createPublisher<T extends TopologyShape = Topology>(
         await Promise.all(all.map((s) => s.close()));
         if (owned) await client.close();
       })();
-      let timer: NodeJS.Timeout | undefined;
-      const givenUp = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, options.closeTimeoutMs ?? 10_000);
-      });
+      const ms = options.closeTimeoutMs ?? 10_000;
       // A failed close is still reported; one that runs over is left behind.
-      await Promise.race([closing, givenUp]).finally(() => clearTimeout(timer));
+      await withDeadline(closing, ms, () => new CloseTimeoutError("closing the publisher", ms)).catch(
+        (error: unknown) => {
+          if (!isCloseTimeoutError(error)) throw error;
+        },
+      );
     })());
 
   return {
