@@ -15,3 +15,25 @@ export function withDeadline<T>(
   });
   return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Waits for `call` to settle, or for `signal` to abort, whichever comes first: true when the call
+ * settled (either way), false when the abort came first. The call goes on; its outcome is the
+ * caller's to handle (attach a handler to `call` itself).
+ */
+export function settledOrAborted(call: Promise<unknown>, signal: AbortSignal | undefined): Promise<boolean> {
+  const settled = call.then(
+    () => true,
+    () => true,
+  );
+  if (!signal) return settled;
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    const onAbort = (): void => resolve(false);
+    signal.addEventListener("abort", onAbort, { once: true });
+    void settled.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    });
+  });
+}

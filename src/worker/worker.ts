@@ -57,6 +57,12 @@ export interface WorkerOptions<T extends TopologyShape> {
   readonly scheduling?: SchedulingOptions;
   /** Spans per handler attempt and the `/metrics` registry (src/telemetry); each optional. */
   readonly telemetry?: { readonly tracing?: WorkerTracing; readonly metrics?: WorkerMetrics };
+  /**
+   * Shutdown requested (`sbworker run` passes its signal): start stops waiting for the scheduler's
+   * first cycle, its one step that waits on the broker (in a partition, for the SDK's timeouts and
+   * retries: minutes), and returns; close the worker as usual. The consumers run by then.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface Worker extends AsyncDisposable {
@@ -240,6 +246,7 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
         toMessage: (topic, subject, payload, opts) => publisher.toMessage(topic, subject, payload, opts),
         runtime: ticks,
         log: logger.child({ component: "scheduler" }),
+        ...(options.signal ? { signal: options.signal } : {}),
       });
       if (started) scheduler = resources.add("scheduler", started, (s) => s.close(), closeMs);
     }

@@ -98,6 +98,7 @@ export async function runWorker(
         tracing: telemetry.tracing,
         ...(telemetry.metrics ? { metrics: telemetry.metrics } : {}),
       },
+      signal: io.signal,
     });
   } catch (error) {
     smtp?.close();

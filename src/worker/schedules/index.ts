@@ -65,6 +65,7 @@ export async function startScheduler(args: {
   readonly toMessage: ToMessage;
   readonly runtime: ScheduleRuntime;
   readonly log: Logger;
+  readonly signal?: AbortSignal;
 }): Promise<Scheduler | undefined> {
   const o = args.options ?? {};
   if (o.enabled === false) {
@@ -84,6 +85,7 @@ export async function startScheduler(args: {
     ...(o.autoCycle !== undefined ? { autoCycle: o.autoCycle } : {}),
     ...(o.podId ? { podId: o.podId } : {}),
     ...(o.observer ? { observer: o.observer } : {}),
+    ...(args.signal ? { signal: args.signal } : {}),
   });
   args.log.info({ schedules: args.schedules.map((s) => s.name), pod: scheduler.podId }, "scheduler started");
   return scheduler;

@@ -24,6 +24,7 @@ import Long from "long";
 import type { Logger } from "pino";
 import type { TopologyShape } from "../../topics/dsl.js";
 import type { ScheduleDefinition } from "../../topics/scheduleDsl.js";
+import { settledOrAborted } from "../deadline.js";
 import { ConfigError } from "../errors.js";
 import type { LedgerStore } from "../ledger/types.js";
 import { EMPTY_BOOK, isCurrent, parseBook, reconcile, recordScheduled, type Book } from "./book.js";
@@ -59,6 +60,11 @@ export interface SchedulerOptions {
   /** Names this process in the book (default: a random id). */
   readonly podId?: string;
   readonly observer?: ScheduleObserver;
+  /**
+   * Shutdown requested: `start` stops waiting for the first cycle (which goes on in the
+   * background and is waited for, bounded, by the worker's close).
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface CycleReport {
@@ -107,6 +113,12 @@ export class Scheduler implements AsyncDisposable {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<CycleReport> | undefined;
   private closed = false;
+  /**
+   * Aborted by close(): a cycle's sends stop waiting for the broker (in a partition, its timeouts
+   * and retries: minutes). Safe: an aborted cycle writes no book, so the next cycle, on any pod,
+   * sends those ticks again, and the broker keeps one copy of each (the tick id is the MessageId).
+   */
+  private readonly stopping = new AbortController();
 
   private constructor(private readonly options: SchedulerOptions) {
     this.horizonMs = options.horizonMs ?? DEFAULT_HORIZON_MS;
@@ -128,13 +140,13 @@ export class Scheduler implements AsyncDisposable {
     );
     if (issues.length > 0) throw new ConfigError(issues);
     const scheduler = new Scheduler(options);
-    try {
-      await scheduler.cycle();
-    } catch (error) {
-      // Service Bus unreachable as the pod starts: start all the same (the consumers reconnect on
-      // their own); the next cycle schedules what this one could not, or catches it up.
-      options.log.error({ err: error }, "schedule cycle failed; the next cycle retries");
-    }
+    // Service Bus unreachable as the pod starts: start all the same (the consumers reconnect on
+    // their own); the next cycle schedules what this one could not, or catches it up.
+    const first = scheduler.cycle().catch((error: unknown) => scheduler.cycleFailed(error));
+    // In a partition the first cycle waits out the SDK's timeouts and retries (minutes): a pod
+    // told to stop meanwhile must not wait for it before it can drain.
+    if (!(await settledOrAborted(first, options.signal)))
+      options.log.warn("shutdown requested during the first schedule cycle; not waiting for it");
     if (options.autoCycle !== false) scheduler.arm();
     return scheduler;
   }
@@ -155,11 +167,14 @@ export class Scheduler implements AsyncDisposable {
   private arm(): void {
     const every = Math.max(1_000, Math.floor(this.horizonMs / 3));
     this.timer = setInterval(() => {
-      this.cycle().catch((error: unknown) =>
-        this.options.log.error({ err: error }, "schedule cycle failed; the next cycle retries"),
-      );
+      this.cycle().catch((error: unknown) => this.cycleFailed(error));
     }, every);
     this.timer.unref();
+  }
+
+  private cycleFailed(error: unknown): void {
+    if (this.closed) this.options.log.info("schedule cycle stopped: the scheduler is closing");
+    else this.options.log.error({ err: error }, "schedule cycle failed; the next cycle retries");
   }
 
   private sender(entity: string): ServiceBusSender {
@@ -263,6 +278,7 @@ export class Scheduler implements AsyncDisposable {
       if (plan.catchUp.length > 0) {
         await sender.sendMessages(
           plan.catchUp.map((at) => tickMessage(schedule, at, this.options.toMessage)),
+          { abortSignal: this.stopping.signal },
         );
         caughtUp += plan.catchUp.length;
         log.info(
@@ -283,7 +299,9 @@ export class Scheduler implements AsyncDisposable {
       for (const at of plan.future) {
         if (known.has(at)) continue;
         const message: ServiceBusMessage = tickMessage(schedule, at, this.options.toMessage);
-        const seqs = await sender.scheduleMessages(message, new Date(at));
+        const seqs = await sender.scheduleMessages(message, new Date(at), {
+          abortSignal: this.stopping.signal,
+        });
         // An absorbed duplicate returns no usable sequence number (the emulator: 0).
         records.push({ at, entity, seqs: seqs.filter((s) => s.greaterThan(0)).map((s) => s.toString()) });
         scheduled += 1;
@@ -304,7 +322,10 @@ export class Scheduler implements AsyncDisposable {
     for (const [entity, seqs] of byEntity) {
       if (seqs.length === 0) continue;
       try {
-        await this.sender(entity).cancelScheduledMessages(seqs.map((s) => Long.fromString(s)));
+        await this.sender(entity).cancelScheduledMessages(
+          seqs.map((s) => Long.fromString(s)),
+          { abortSignal: this.stopping.signal },
+        );
         cancelled += seqs.length;
       } catch (error) {
         this.options.log.warn(
@@ -321,6 +342,7 @@ export class Scheduler implements AsyncDisposable {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.closed = true;
+    this.stopping.abort();
     await this.running?.catch(() => {
       /* reported by the cycle's caller */
     });
