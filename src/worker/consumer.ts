@@ -27,12 +27,11 @@ import type {
   ServiceBusSender,
 } from "@azure/service-bus";
 import type { DispatchTarget } from "./dispatch.js";
-import { dispatch } from "./dispatch.js";
+import { handleAttempt } from "./dispatch.js";
 import { DrainTimeoutError } from "./errors.js";
 import type { LockRenewal } from "./lockRenewal.js";
 import { startLockRenewal } from "./lockRenewal.js";
 import type { WorkerObserver } from "./observer.js";
-import { observes } from "./observer.js";
 import { ATTR, EVENT } from "../telemetry/attributes.js";
 import { LockLostError } from "./jobs/abort.js";
 import { deferByCopy, settleSkipped } from "./jobs/defer.js";
@@ -163,23 +162,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
       });
 
       job.start();
-      observer.handlerStarted(delivery.event);
-      const handlerStartedAt = Date.now();
-      const outcome = await dispatch(target, {
-        message,
-        attempt,
-        abort: delivery.controller,
-        job: job.context,
-        ...(delivery.trace ? { trace: delivery.trace } : {}),
-      });
-      if (observes(observer, "handlerFinished")) {
-        // Extra fields before the spread: see eventWith (./observer.ts).
-        observer.handlerFinished({
-          outcome: outcome.kind,
-          durationMs: Date.now() - handlerStartedAt,
-          ...delivery.event,
-        });
-      }
+      const outcome = await handleAttempt(target, observer, delivery, { attempt, job: job.context });
       const settlement = decideSettlement({
         outcome,
         attempt,

@@ -12,7 +12,10 @@ import type { AnyTopicDefinition } from "../topics/dsl.js";
 import type { SubscriptionBinding } from "./config.js";
 import type { JobContext } from "./jobs/job.js";
 import type { LazyAbortController } from "./lazyAbort.js";
+import type { WorkerObserver } from "./observer.js";
+import { observes } from "./observer.js";
 import type { Outcome } from "./policy.js";
+import type { Delivery } from "./settle.js";
 import { DeliveryContext } from "./handlerContext.js";
 import { messageIdText, PROPERTY } from "./properties.js";
 
@@ -106,6 +109,35 @@ function runHandler(handler: AnyHandler, payload: unknown, ctx: Parameters<AnyHa
   } catch (error) {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
+}
+
+/**
+ * One attempt of a delivery, as both consumers run it: the handler inside the attempt's span, with
+ * the observer told when it starts and how it ended. The job is started by the caller.
+ */
+export async function handleAttempt(
+  target: DispatchTarget,
+  observer: Required<WorkerObserver>,
+  delivery: Delivery,
+  input: Pick<DispatchInput, "attempt" | "job" | "session">,
+): Promise<Outcome> {
+  observer.handlerStarted(delivery.event);
+  const startedAt = Date.now();
+  const outcome = await dispatch(target, {
+    ...input,
+    message: delivery.message,
+    abort: delivery.controller,
+    ...(delivery.trace ? { trace: delivery.trace } : {}),
+  });
+  if (observes(observer, "handlerFinished")) {
+    // Extra fields before the spread: see eventWith (./observer.ts).
+    observer.handlerFinished({
+      outcome: outcome.kind,
+      durationMs: Date.now() - startedAt,
+      ...delivery.event,
+    });
+  }
+  return outcome;
 }
 
 export function dispatch(target: DispatchTarget, input: DispatchInput): Promise<Outcome> {

@@ -28,7 +28,7 @@ import type {
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DispatchTarget } from "./dispatch.js";
-import { dispatch } from "./dispatch.js";
+import { handleAttempt } from "./dispatch.js";
 import { DrainTimeoutError } from "./errors.js";
 import type { LockRenewal } from "./lockRenewal.js";
 import { isLockLost } from "./lockRenewal.js";
@@ -279,21 +279,10 @@ export class SessionConsumer implements ReceiveLoop {
         const checkpoint = job.checkpoints instanceof SessionCheckpoints ? job.checkpoints : undefined;
         const access = sessionAccess(session.receiver, target.binding.definition.sessionState, checkpoint);
         job.start();
-        observer.handlerStarted(delivery.event);
-        const handlerStartedAt = Date.now();
-        const outcome = await dispatch(target, {
-          message,
+        const outcome = await handleAttempt(target, observer, delivery, {
           attempt,
-          abort: delivery.controller,
           session: access,
           job: job.context,
-          ...(delivery.trace ? { trace: delivery.trace } : {}),
-        });
-        // Extra fields before the spread: see eventWith (./observer.ts).
-        observer.handlerFinished({
-          outcome: outcome.kind,
-          durationMs: Date.now() - handlerStartedAt,
-          ...delivery.event,
         });
         if (session.renewal.lost.aborted) {
           // The broker has released the session; it redelivers this message to whoever takes it next.
