@@ -122,7 +122,9 @@ export function defineHandlers<T extends TopologyShape>(
   topology: T,
   map: NoInfer<HandlerMap<T>>,
 ): HandlerRegistry<T> {
-  const table = new Map<string, AnyHandler>();
+  // topic → subscription → subject → handler: no key string is built per message (each lookup
+  // hashes the binding's own strings, whose hashes V8 caches; docs/performance.md).
+  const table = new Map<string, Map<string, Map<string, AnyHandler>>>();
   const withHandlers = new Set<string>();
   for (const [topic, subs] of Object.entries(
     map as Record<string, Record<string, Record<string, unknown>>>,
@@ -140,7 +142,11 @@ export function defineHandlers<T extends TopologyShape>(
         }
         if (typeof handler !== "function")
           throw new TypeError(`handler ${topic}/${subscription}/${subject} is not a function`);
-        table.set(`${topic}/${subscription}/${subject}`, handler as AnyHandler);
+        let subscriptions = table.get(topic);
+        if (!subscriptions) table.set(topic, (subscriptions = new Map()));
+        let subjectsOf = subscriptions.get(subscription);
+        if (!subjectsOf) subscriptions.set(subscription, (subjectsOf = new Map()));
+        subjectsOf.set(subject, handler as AnyHandler);
         withHandlers.add(`${topic}/${subscription}`);
       }
     }
@@ -148,7 +154,7 @@ export function defineHandlers<T extends TopologyShape>(
   return {
     topology,
     lookup: (topic, subscription, subject) =>
-      subject === undefined ? undefined : table.get(`${topic}/${subscription}/${subject}`),
+      subject === undefined ? undefined : table.get(topic)?.get(subscription)?.get(subject),
     subscriptions: () => [...withHandlers],
   };
 }
