@@ -93,7 +93,7 @@ describe("schedules: Service Bus unreachable at start", function () {
       registry: defineHandlers(w.topology, { ticks: { run: { Tick: () => Promise.resolve() } } }),
       logger,
       // The SDK's own pace in a partition: each try of the first cycle's send waits 60 s.
-      clientOptions: { retryOptions: { timeoutInMs: 60_000, maxRetries: 3 } },
+      clientOptions: { retryOptions: { timeoutInMs: 60_000, maxRetries: 3, retryDelayInMs: 50 } },
       schedules: [everyMinute],
       scheduling: { now: () => w.clock.now(), autoCycle: false, horizonMs: MIN },
       signal: shutdown.signal,
