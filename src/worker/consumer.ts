@@ -162,7 +162,7 @@ export class SubscriptionConsumer implements ReceiveLoop {
       });
 
       job.start();
-      const outcome = await handleAttempt(target, observer, delivery, { attempt, job: job.context });
+      const outcome = await handleAttempt(target, observer, delivery, attempt, job.context);
       const settlement = decideSettlement({
         outcome,
         attempt,

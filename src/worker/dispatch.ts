@@ -115,29 +115,32 @@ function runHandler(handler: AnyHandler, payload: unknown, ctx: Parameters<AnyHa
  * One attempt of a delivery, as both consumers run it: the handler inside the attempt's span, with
  * the observer told when it starts and how it ended. The job is started by the caller.
  */
-export async function handleAttempt(
+export function handleAttempt(
   target: DispatchTarget,
   observer: Required<WorkerObserver>,
   delivery: Delivery,
-  input: Pick<DispatchInput, "attempt" | "job" | "session">,
+  attempt: number,
+  job: JobContext,
+  session?: SessionAccess<unknown>,
 ): Promise<Outcome> {
   observer.handlerStarted(delivery.event);
   const startedAt = Date.now();
-  const outcome = await dispatch(target, {
-    ...input,
+  // Written out, not spread: a literal with fields after a spread is slow on Node 20 (docs/performance.md).
+  const outcome = dispatch(target, {
     message: delivery.message,
+    attempt,
     abort: delivery.controller,
-    ...(delivery.trace ? { trace: delivery.trace } : {}),
+    session,
+    job,
+    trace: delivery.trace,
   });
-  if (observes(observer, "handlerFinished")) {
+  // Not async: with no one observing the end, the dispatch's own promise is returned as is.
+  if (!observes(observer, "handlerFinished")) return outcome;
+  return outcome.then((o) => {
     // Extra fields before the spread: see eventWith (./observer.ts).
-    observer.handlerFinished({
-      outcome: outcome.kind,
-      durationMs: Date.now() - startedAt,
-      ...delivery.event,
-    });
-  }
-  return outcome;
+    observer.handlerFinished({ outcome: o.kind, durationMs: Date.now() - startedAt, ...delivery.event });
+    return o;
+  });
 }
 
 export function dispatch(target: DispatchTarget, input: DispatchInput): Promise<Outcome> {

@@ -279,11 +279,7 @@ export class SessionConsumer implements ReceiveLoop {
         const checkpoint = job.checkpoints instanceof SessionCheckpoints ? job.checkpoints : undefined;
         const access = sessionAccess(session.receiver, target.binding.definition.sessionState, checkpoint);
         job.start();
-        const outcome = await handleAttempt(target, observer, delivery, {
-          attempt,
-          session: access,
-          job: job.context,
-        });
+        const outcome = await handleAttempt(target, observer, delivery, attempt, job.context, access);
         if (session.renewal.lost.aborted) {
           // The broker has released the session; it redelivers this message to whoever takes it next.
           target.log.warn(
