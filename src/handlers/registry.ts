@@ -143,9 +143,9 @@ export function defineHandlers<T extends TopologyShape>(
         if (typeof handler !== "function")
           throw new TypeError(`handler ${topic}/${subscription}/${subject} is not a function`);
         let subscriptions = table.get(topic);
-        if (!subscriptions) table.set(topic, (subscriptions = new Map()));
+        if (!subscriptions) table.set(topic, (subscriptions = new Map<string, Map<string, AnyHandler>>()));
         let subjectsOf = subscriptions.get(subscription);
-        if (!subjectsOf) subscriptions.set(subscription, (subjectsOf = new Map()));
+        if (!subjectsOf) subscriptions.set(subscription, (subjectsOf = new Map<string, AnyHandler>()));
         subjectsOf.set(subject, handler as AnyHandler);
         withHandlers.add(`${topic}/${subscription}`);
       }
