@@ -133,19 +133,23 @@ export function encodeDeliveryFast(
   return out;
 }
 
+/** Read only, shared: a zero-length Buffer costs an allocation per call. */
+const NO_BYTES = Buffer.alloc(0);
+
 /**
  * A properties section (`00 53 73 <list>`) whose message-id field is null or absent, with the
  * id filled in as a str8. Undefined when the section is not in a form this handles.
  */
 export function stampMessageId(props: Buffer, id: string): Buffer | undefined {
-  const idBytes = Buffer.from(id, "utf8");
-  if (idBytes.length > 255 || props[0] !== 0x00 || props[1] !== 0x53 || props[2] !== 0x73) return undefined;
+  // Measured and written in place: no buffer of its own for the id (this runs per message sent).
+  const idLength = Buffer.byteLength(id, "utf8");
+  if (idLength > 255 || props[0] !== 0x00 || props[1] !== 0x53 || props[2] !== 0x73) return undefined;
   let count: number;
   let fields: Buffer;
   switch (props[3]) {
     case 0x45:
       count = 0;
-      fields = Buffer.alloc(0);
+      fields = NO_BYTES;
       break;
     case 0xc0:
       count = props[5]!;
@@ -160,14 +164,14 @@ export function stampMessageId(props: Buffer, id: string): Buffer | undefined {
   }
   let rest: Buffer;
   if (count === 0) {
-    rest = Buffer.alloc(0);
+    rest = NO_BYTES;
     count = 1;
   } else if (fields[0] === NULL) {
     rest = fields.subarray(1);
   } else {
     return undefined; // The message already has an id.
   }
-  const elements = 2 + idBytes.length + rest.length;
+  const elements = 2 + idLength + rest.length;
   const out = Buffer.allocUnsafe(3 + 1 + 4 + 4 + elements);
   out[0] = 0x00;
   out[1] = 0x53;
@@ -176,8 +180,8 @@ export function stampMessageId(props: Buffer, id: string): Buffer | undefined {
   out.writeUInt32BE(4 + elements, 4);
   out.writeUInt32BE(count, 8);
   out[12] = 0xa1;
-  out[13] = idBytes.length;
-  idBytes.copy(out, 14);
-  rest.copy(out, 14 + idBytes.length);
+  out[13] = idLength;
+  out.write(id, 14, idLength, "utf8");
+  rest.copy(out, 14 + idLength);
   return out;
 }

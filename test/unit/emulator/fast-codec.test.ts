@@ -67,6 +67,9 @@ describe("emulator fast codec", () => {
 
   it("stamps an empty properties list and leaves an existing id alone", () => {
     assert.equal(decode(stampMessageId(Buffer.from([0x00, 0x53, 0x73, 0x45]), "id")!).message_id, "id");
+    // Multi-byte UTF-8: the str8 length is in bytes, not characters.
+    assert.equal(decode(stampMessageId(Buffer.from([0x00, 0x53, 0x73, 0x45]), "ré-1")!).message_id, "ré-1");
+    assert.equal(stampMessageId(Buffer.from([0x00, 0x53, 0x73, 0x45]), "é".repeat(128)), undefined);
     const withId = bareSections(rhea.message.encode({ message_id: "keep", body: "x" }));
     assert.equal(stampMessageId(withId, "other"), undefined);
   });
