@@ -19,6 +19,19 @@ import { between, World } from "./helpers.js";
 
 const MIN = 60_000;
 
+/** A schedule with a tick each minute, on the world's tick topic. */
+function minutely(w: World, catchUp: "latest" | "none") {
+  return defineSchedule(w.topology, {
+    name: "minutely",
+    every: MIN,
+    topic: "ticks",
+    subject: "Tick",
+    payload: (tick) => ({ schedule: "minutely", at: tick.iso, version: "v1" }),
+    catchUp,
+    overlap: false,
+  });
+}
+
 describe("schedules: Service Bus unreachable at start", function () {
   this.timeout(60_000);
   let world: World | undefined;
@@ -37,15 +50,7 @@ describe("schedules: Service Bus unreachable at start", function () {
   it("starts the pod anyway, and the tick it could not schedule runs once when the namespace is back", async () => {
     const start = Math.ceil(Date.now() / MIN) * MIN + 10_000;
     const w = (world = await World.start({ start, horizonMs: MIN }));
-    const everyMinute = defineSchedule(w.topology, {
-      name: "minutely",
-      every: MIN,
-      topic: "ticks",
-      subject: "Tick",
-      payload: (tick) => ({ schedule: "minutely", at: tick.iso, version: "v1" }),
-      catchUp: "latest",
-      overlap: false,
-    });
+    const everyMinute = minutely(w, "latest");
     const p = (proxy = await startTcpProxy(w.emulator.port));
     await p.down();
     const via = viaPort(w.emulator.connectionString, p.port);
@@ -66,15 +71,7 @@ describe("schedules: Service Bus unreachable at start", function () {
 
   it("stops waiting for a first cycle held by a partition when shutdown is requested, and closes", async () => {
     const w = (world = await World.start({ start: Date.now(), horizonMs: MIN }));
-    const everyMinute = defineSchedule(w.topology, {
-      name: "minutely",
-      every: MIN,
-      topic: "ticks",
-      subject: "Tick",
-      payload: (tick) => ({ schedule: "minutely", at: tick.iso, version: "v1" }),
-      catchUp: "none",
-      overlap: false,
-    });
+    const everyMinute = minutely(w, "none");
     const p = (proxy = await startTcpProxy(w.emulator.port));
     p.stall(); // a black hole: connections open, nothing answers
     const lines: { msg: string }[] = [];
