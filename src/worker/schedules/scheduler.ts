@@ -114,11 +114,14 @@ export class Scheduler implements AsyncDisposable {
   private running: Promise<CycleReport> | undefined;
   private closed = false;
   /**
-   * Aborted by close(): a cycle's sends stop waiting for the broker (in a partition, its timeouts
-   * and retries: minutes). Safe: an aborted cycle writes no book, so the next cycle, on any pod,
-   * sends those ticks again, and the broker keeps one copy of each (the tick id is the MessageId).
+   * The sends in flight, each with a controller of its own that close() aborts: in a partition a
+   * send waits out the SDK's timeouts and retries (minutes). Safe: an aborted cycle writes no
+   * book, so the next cycle, on any pod, sends those ticks again, and the broker keeps one copy of
+   * each (the tick id is the MessageId). One controller per send, not one for the scheduler's
+   * life: the SDK leaves abort listeners on the signal it is given, and a long-lived signal would
+   * collect them.
    */
-  private readonly stopping = new AbortController();
+  private readonly sends = new Set<AbortController>();
 
   private constructor(private readonly options: SchedulerOptions) {
     this.horizonMs = options.horizonMs ?? DEFAULT_HORIZON_MS;
@@ -170,6 +173,18 @@ export class Scheduler implements AsyncDisposable {
       this.cycle().catch((error: unknown) => this.cycleFailed(error));
     }, every);
     this.timer.unref();
+  }
+
+  /** Runs one SDK send that close() can abort (and aborts at once once closed). */
+  private async abortable<T>(send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    if (this.closed) controller.abort();
+    this.sends.add(controller);
+    try {
+      return await send(controller.signal);
+    } finally {
+      this.sends.delete(controller);
+    }
   }
 
   private cycleFailed(error: unknown): void {
@@ -276,10 +291,8 @@ export class Scheduler implements AsyncDisposable {
       const entity = this.entityOf(schedule);
       const sender = this.sender(entity);
       if (plan.catchUp.length > 0) {
-        await sender.sendMessages(
-          plan.catchUp.map((at) => tickMessage(schedule, at, this.options.toMessage)),
-          { abortSignal: this.stopping.signal },
-        );
+        const catchUp = plan.catchUp.map((at) => tickMessage(schedule, at, this.options.toMessage));
+        await this.abortable((abortSignal) => sender.sendMessages(catchUp, { abortSignal }));
         caughtUp += plan.catchUp.length;
         log.info(
           {
@@ -299,9 +312,9 @@ export class Scheduler implements AsyncDisposable {
       for (const at of plan.future) {
         if (known.has(at)) continue;
         const message: ServiceBusMessage = tickMessage(schedule, at, this.options.toMessage);
-        const seqs = await sender.scheduleMessages(message, new Date(at), {
-          abortSignal: this.stopping.signal,
-        });
+        const seqs = await this.abortable((abortSignal) =>
+          sender.scheduleMessages(message, new Date(at), { abortSignal }),
+        );
         // An absorbed duplicate returns no usable sequence number (the emulator: 0).
         records.push({ at, entity, seqs: seqs.filter((s) => s.greaterThan(0)).map((s) => s.toString()) });
         scheduled += 1;
@@ -322,9 +335,12 @@ export class Scheduler implements AsyncDisposable {
     for (const [entity, seqs] of byEntity) {
       if (seqs.length === 0) continue;
       try {
-        await this.sender(entity).cancelScheduledMessages(
-          seqs.map((s) => Long.fromString(s)),
-          { abortSignal: this.stopping.signal },
+        const sender = this.sender(entity);
+        await this.abortable((abortSignal) =>
+          sender.cancelScheduledMessages(
+            seqs.map((s) => Long.fromString(s)),
+            { abortSignal },
+          ),
         );
         cancelled += seqs.length;
       } catch (error) {
@@ -342,7 +358,7 @@ export class Scheduler implements AsyncDisposable {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.closed = true;
-    this.stopping.abort();
+    for (const send of this.sends) send.abort();
     await this.running?.catch(() => {
       /* reported by the cycle's caller */
     });
