@@ -69,6 +69,20 @@ export function dlqClientOptions(env: Env): ServiceBusClientOptions {
   };
 }
 
+/**
+ * How long `sbworker dlq` waits for a settlement (SBW_SERVICEBUS_TIMEOUT_MS, as every operation)
+ * and for each close (SBW_CLOSE_TIMEOUT_MS; 5 s here, shorter than the worker's 10 s, as an
+ * operator is waiting). In a partition the SDK would wait 60 s per settlement and for good on a
+ * sender's close.
+ */
+export function dlqTimeouts(env: Env): { settleTimeoutMs: number; closeTimeoutMs: number } {
+  const text = nonEmpty(env.SBW_CLOSE_TIMEOUT_MS);
+  if (text !== undefined && !/^[1-9]\d*$/.test(text))
+    throw new DlqError("BadUsage", `SBW_CLOSE_TIMEOUT_MS: expected a positive integer (ms), got "${text}"`);
+  const closeTimeoutMs = text === undefined ? 5_000 : Number(text);
+  return { settleTimeoutMs: intFromEnv(env, "SBW_SERVICEBUS_TIMEOUT_MS", 30_000), closeTimeoutMs };
+}
+
 /** Opens the client; creating it does no I/O, so failures show up on first use. */
 export async function openClient(env: Env, connectionStringFlag?: string): Promise<ServiceBusClient> {
   return createServiceBusClient(resolveConnection(env, connectionStringFlag), dlqClientOptions(env));

@@ -22,6 +22,8 @@ import type {
 } from "@azure/service-bus";
 import { senderEntity, type SourceEntity, type Target } from "./entity.js";
 import { oneLine } from "../oneLine.js";
+import { withDeadline } from "../../worker/deadline.js";
+import { CloseTimeoutError, SettleTimeoutError } from "../../worker/errors.js";
 import type { JournalWriter } from "./journal.js";
 import type { Outcome } from "./outcome.js";
 import type { RateLimiter } from "./rateLimiter.js";
@@ -50,6 +52,17 @@ export interface EngineOptions {
   /** How long one receive waits for the next message before the engine gives up on the rest. */
   readonly receiveWaitMs?: number;
   readonly lockRenewalMs?: number;
+  /**
+   * Give a settlement up as failed after this long (the lock then lapses). SDK 7.9.5 waits a fixed
+   * 60 s for a disposition whatever its retry options say, and one sent into a partition is never
+   * answered. Absent: the SDK's own wait.
+   */
+  readonly settleTimeoutMs?: number;
+  /**
+   * Stop waiting for the closing abandons and each link's close after this long: in a partition
+   * the SDK's close of a sender waits for good. What is left behind goes with the process.
+   */
+  readonly closeTimeoutMs?: number;
 }
 
 const MAX_BATCH = 100;
@@ -123,10 +136,17 @@ export async function runEngine(options: EngineOptions): Promise<Outcome[]> {
     await Promise.all(inFlight);
   } finally {
     await Promise.all(inFlight);
-    // Best effort: an abandon that fails leaves the lock to expire, which releases it just later.
-    await Promise.allSettled(held.map((m) => receiver.abandonMessage(m)));
-    await sender?.close();
-    await receiver.close();
+    // Best effort, bounded: an abandon that fails or hangs leaves the lock to lapse, which
+    // releases it just later; a link that does not close in time is left to the process's exit.
+    const bounded = (what: string, step: Promise<unknown>): Promise<unknown> =>
+      withDeadline(
+        step,
+        options.closeTimeoutMs,
+        () => new CloseTimeoutError(what, options.closeTimeoutMs!),
+      ).catch(() => undefined);
+    await bounded("abandoning the rest", Promise.allSettled(held.map((m) => receiver.abandonMessage(m))));
+    if (sender) await bounded("closing the sender", sender.close());
+    await bounded("closing the receiver", receiver.close());
   }
   const status = signal.aborted ? "interrupted" : "not-found";
   for (const task of pending.values()) {
@@ -140,6 +160,11 @@ export async function runEngine(options: EngineOptions): Promise<Outcome[]> {
     });
   }
   return outcomes;
+}
+
+/** A settlement bounded by `settleTimeoutMs`: past it, a SettleTimeoutError. */
+function settled(call: Promise<void>, options: EngineOptions): Promise<void> {
+  return withDeadline(call, options.settleTimeoutMs, () => new SettleTimeoutError(options.settleTimeoutMs!));
 }
 
 /**
@@ -164,7 +189,7 @@ async function settleOne(
       await sender!.sendMessages(replay.message);
     } catch (error) {
       const reason = `send failed: ${oneLine(error)}`;
-      const abandon = await receiver.abandonMessage(message).then(
+      const abandon = await settled(receiver.abandonMessage(message), options).then(
         () => "",
         (e: unknown) => `; abandon failed too (${oneLine(e)}), the lock will lapse`,
       );
@@ -174,7 +199,7 @@ async function settleOne(
     journal?.entry({ ...base, status: "sent", newMessageId });
   }
   try {
-    await receiver.completeMessage(message);
+    await settled(receiver.completeMessage(message), options);
   } catch (error) {
     const reason =
       task.mode === "purge"

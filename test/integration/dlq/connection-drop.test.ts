@@ -3,6 +3,10 @@
  * the emulator through a proxy the test takes down). The run ends with exit 1 and a reason line
  * per message it could not finish; nothing is lost, and `--resume` after the connection is back
  * finishes the rest with each message replayed exactly once.
+ *
+ * And a partition in the middle of a replay (the proxy stalls: nothing answers, nothing resets):
+ * the same ending, in bounded time. Before, each settlement waited the SDK's fixed 60 s, and
+ * closing the sender waited for good, so the command never printed its error.
  */
 import assert from "node:assert/strict";
 import { ManualClock } from "../../../src/emulator/index.js";
@@ -54,6 +58,39 @@ describe("dlq replay when the connection drops mid-way", function () {
 
     // Back online; the dead connection's locks lapse after the lock duration, as on the service.
     await proxy.up();
+    clock.advance(31_000);
+    await resumeReplaysEachOnce(f, QUEUE, journal, COUNT);
+  });
+
+  it("in a partition, ends with exit 1 in bounded time, and --resume finishes: each message once", async () => {
+    await makeDeadLetters(
+      f,
+      QUEUE,
+      Array.from({ length: COUNT }, (_, i) => ({ body: `payload-${i}`, messageId: `d${i}` })),
+    );
+    const journal = f.path("stall.jsonl");
+    const env = {
+      SERVICEBUS_CONNECTION_STRING: viaPort(f.emulator.connectionString, proxy.port),
+      SBW_SERVICEBUS_TIMEOUT_MS: "500",
+      SBW_SERVICEBUS_MAX_RETRIES: "0",
+      SBW_CLOSE_TIMEOUT_MS: "300",
+    };
+    const run = f.cli(
+      ["dlq", "replay", QUEUE, "--yes", "--journal", journal, "--rate", "25", "--concurrency", "30"],
+      { env },
+    );
+    while ((await completedLines(journal)) < 5) await new Promise((r) => setTimeout(r, 10));
+    proxy.stall();
+    const first = await run; // before: never returned
+
+    assert.equal(first.code, 1, first.stdout + first.stderr);
+    const done = await completedLines(journal);
+    assert.ok(done >= 5 && done < COUNT, `part-way: ${done} of ${COUNT}`);
+    const failed = first.stdout.split("\n").filter((l) => /^\d+\s+d\d+\s/.test(l));
+    assert.equal(failed.length, COUNT - done, first.stdout);
+
+    // The partition heals; the locks the stalled run held lapse, as on the service.
+    proxy.resume();
     clock.advance(31_000);
     await resumeReplaysEachOnce(f, QUEUE, journal, COUNT);
   });

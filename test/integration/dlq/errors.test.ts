@@ -49,6 +49,12 @@ describe("dlq bad usage and connection problems", function () {
       { SERVICEBUS_CONNECTION_STRING: "" },
     ],
     [
+      "a bad SBW_CLOSE_TIMEOUT_MS",
+      ["peek", QUEUE],
+      /SBW_CLOSE_TIMEOUT_MS: expected a positive integer \(ms\), got "5s"/,
+      { SBW_CLOSE_TIMEOUT_MS: "5s" },
+    ],
+    [
       "a malformed connection string",
       ["peek", QUEUE],
       /connection string: expected Endpoint=sb:/,

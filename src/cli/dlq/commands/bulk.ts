@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import type { CliIo } from "../../command.js";
 import { confirmOrRefuse } from "../confirm.js";
+import { dlqTimeouts } from "../connection.js";
 import { runEngine } from "../engine.js";
 import { defaultTarget, parseSource, parseTarget, sourceLabel, targetLabel, type Target } from "../entity.js";
 import { checkResumable, JournalWriter, readJournal, type ResumeState } from "../journal.js";
@@ -179,6 +180,7 @@ export async function bulkCommand(command: Command, argv: readonly string[], io:
           ...(journal ? { journal } : {}),
           signal: io.signal,
           onOutcome: (o) => progress.tick(o.status === "failed"),
+          ...dlqTimeouts(io.env),
         });
         progress.finish();
         outcomes.push(...done);

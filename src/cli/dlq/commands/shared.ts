@@ -1,7 +1,9 @@
 /** Small pieces every dlq subcommand uses: the client's lifetime and JSON output. */
 import type { ServiceBusClient } from "@azure/service-bus";
 import type { CliIo } from "../../command.js";
-import { openClient } from "../connection.js";
+import { withDeadline } from "../../../worker/deadline.js";
+import { CloseTimeoutError } from "../../../worker/errors.js";
+import { dlqTimeouts, openClient } from "../connection.js";
 
 /** Opens a client for `work` and always closes it (mocha runs without --exit; so do operators). */
 export async function withClient<T>(
@@ -9,11 +11,15 @@ export async function withClient<T>(
   connectionString: string | undefined,
   work: (client: ServiceBusClient) => Promise<T>,
 ): Promise<T> {
+  const ms = dlqTimeouts(io.env).closeTimeoutMs; // a bad value fails before anything opens
   const client = await openClient(io.env, connectionString);
   try {
     return await work(client);
   } finally {
-    await client.close();
+    // Bounded: in a partition the close would wait for good and hold the command's error line.
+    await withDeadline(client.close(), ms, () => new CloseTimeoutError("closing the client", ms)).catch(
+      () => undefined,
+    );
   }
 }
 
