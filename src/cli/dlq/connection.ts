@@ -8,6 +8,8 @@
  */
 import { RetryMode, type ServiceBusClient, type ServiceBusClientOptions } from "@azure/service-bus";
 import { createServiceBusClient } from "../../worker/client.js";
+import { withDeadline } from "../../worker/deadline.js";
+import { CloseTimeoutError } from "../../worker/errors.js";
 import type { ServiceBusConnection } from "../../worker/config.js";
 import { DlqError } from "./errors.js";
 
@@ -81,6 +83,17 @@ export function dlqTimeouts(env: Env): { settleTimeoutMs: number; closeTimeoutMs
     throw new DlqError("BadUsage", `SBW_CLOSE_TIMEOUT_MS: expected a positive integer (ms), got "${text}"`);
   const closeTimeoutMs = text === undefined ? 5_000 : Number(text);
   return { settleTimeoutMs: intFromEnv(env, "SBW_SERVICEBUS_TIMEOUT_MS", 30_000), closeTimeoutMs };
+}
+
+/**
+ * Waits for a close for at most `ms`, then goes on without it (a network partition would hold it
+ * for good; what is left behind goes with the process). Never rejects: a close is best effort.
+ */
+export function closeWithin(what: string, close: Promise<unknown>, ms: number | undefined): Promise<void> {
+  return withDeadline(close, ms, () => new CloseTimeoutError(what, ms!)).then(
+    () => undefined,
+    () => undefined,
+  );
 }
 
 /** Opens the client; creating it does no I/O, so failures show up on first use. */

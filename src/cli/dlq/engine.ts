@@ -23,7 +23,8 @@ import type {
 import { senderEntity, type SourceEntity, type Target } from "./entity.js";
 import { oneLine } from "../oneLine.js";
 import { withDeadline } from "../../worker/deadline.js";
-import { CloseTimeoutError, SettleTimeoutError } from "../../worker/errors.js";
+import { SettleTimeoutError } from "../../worker/errors.js";
+import { closeWithin } from "./connection.js";
 import type { JournalWriter } from "./journal.js";
 import type { Outcome } from "./outcome.js";
 import type { RateLimiter } from "./rateLimiter.js";
@@ -138,15 +139,14 @@ export async function runEngine(options: EngineOptions): Promise<Outcome[]> {
     await Promise.all(inFlight);
     // Best effort, bounded: an abandon that fails or hangs leaves the lock to lapse, which
     // releases it just later; a link that does not close in time is left to the process's exit.
-    const bounded = (what: string, step: Promise<unknown>): Promise<unknown> =>
-      withDeadline(
-        step,
-        options.closeTimeoutMs,
-        () => new CloseTimeoutError(what, options.closeTimeoutMs!),
-      ).catch(() => undefined);
-    await bounded("abandoning the rest", Promise.allSettled(held.map((m) => receiver.abandonMessage(m))));
-    if (sender) await bounded("closing the sender", sender.close());
-    await bounded("closing the receiver", receiver.close());
+    const ms = options.closeTimeoutMs;
+    await closeWithin(
+      "abandoning the rest",
+      Promise.allSettled(held.map((m) => receiver.abandonMessage(m))),
+      ms,
+    );
+    if (sender) await closeWithin("closing the sender", sender.close(), ms);
+    await closeWithin("closing the receiver", receiver.close(), ms);
   }
   const status = signal.aborted ? "interrupted" : "not-found";
   for (const task of pending.values()) {

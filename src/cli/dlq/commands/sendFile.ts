@@ -11,6 +11,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { CliIo } from "../../command.js";
+import { closeWithin, dlqTimeouts } from "../connection.js";
 import { REPLAY_PROPERTY as ROUTE_PROPERTY } from "../../../topics/emulatorConfig.js";
 import { parseExportFile, recordToMessage, viewOfRecord, type ExportRecord } from "../codec.js";
 import { parseTarget, senderEntity, targetLabel, type Target } from "../entity.js";
@@ -139,7 +140,7 @@ export async function sendFileCommand(argv: readonly string[], io: CliIo): Promi
         }
       }
     } finally {
-      await sender.close();
+      await closeWithin("closing the sender", sender.close(), dlqTimeouts(io.env).closeTimeoutMs);
     }
   });
   io.stdout.write(renderSummary(outcomes));

@@ -1,9 +1,7 @@
 /** Small pieces every dlq subcommand uses: the client's lifetime and JSON output. */
 import type { ServiceBusClient } from "@azure/service-bus";
 import type { CliIo } from "../../command.js";
-import { withDeadline } from "../../../worker/deadline.js";
-import { CloseTimeoutError } from "../../../worker/errors.js";
-import { dlqTimeouts, openClient } from "../connection.js";
+import { closeWithin, dlqTimeouts, openClient } from "../connection.js";
 
 /** Opens a client for `work` and always closes it (mocha runs without --exit; so do operators). */
 export async function withClient<T>(
@@ -17,9 +15,7 @@ export async function withClient<T>(
     return await work(client);
   } finally {
     // Bounded: in a partition the close would wait for good and hold the command's error line.
-    await withDeadline(client.close(), ms, () => new CloseTimeoutError("closing the client", ms)).catch(
-      () => undefined,
-    );
+    await closeWithin("closing the client", client.close(), ms);
   }
 }
 
