@@ -23,8 +23,7 @@ import { topology as defaultTopology, type Topology } from "../topics/index.js";
 import { PublishError, toPublishError } from "./errors.js";
 import { prepareMessage, type PreparedMessage, type PublishOptions } from "./message.js";
 import { DEFAULT_RETRY, withRetries, type RetryPolicy, type RetrySeams } from "./retry.js";
-import { withDeadline } from "../worker/deadline.js";
-import { CloseTimeoutError, isCloseTimeoutError } from "../worker/errors.js";
+import { finishedWithin } from "../worker/deadline.js";
 
 export interface Published {
   readonly messageId: string;
@@ -249,13 +248,8 @@ export function createPublisher<T extends TopologyShape = Topology>(
         await Promise.all(all.map((s) => s.close()));
         if (owned) await client.close();
       })();
-      const ms = options.closeTimeoutMs ?? 10_000;
       // A failed close is still reported; one that runs over is left behind.
-      await withDeadline(closing, ms, () => new CloseTimeoutError("closing the publisher", ms)).catch(
-        (error: unknown) => {
-          if (!isCloseTimeoutError(error)) throw error;
-        },
-      );
+      await finishedWithin(closing, options.closeTimeoutMs ?? 10_000);
     })());
 
   return {

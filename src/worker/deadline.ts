@@ -17,6 +17,21 @@ export function withDeadline<T>(
 }
 
 /**
+ * Waits for `call` at most `ms` (undefined: for as long as it takes): true when it finished in
+ * time, false when the time ran out first. A failure in time is passed on; the call goes on after
+ * a timeout, left behind, and its late outcome is ignored (the race has subscribed to it).
+ */
+export function finishedWithin(call: Promise<unknown>, ms: number | undefined): Promise<boolean> {
+  const finished = call.then(() => true);
+  if (ms === undefined) return finished;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([finished, late]).finally(() => clearTimeout(timer));
+}
+
+/**
  * Waits for `call` to settle, or for `signal` to abort, whichever comes first: true when the call
  * settled (either way), false when the abort came first. The call goes on; its outcome is the
  * caller's to handle (attach a handler to `call` itself).

@@ -13,7 +13,7 @@
  */
 import type { Logger } from "pino";
 import { withDeadline } from "./deadline.js";
-import { CloseTimeoutError } from "./errors.js";
+import { CloseTimeoutError, isCloseTimeoutError } from "./errors.js";
 
 export type Release = () => Promise<void> | void;
 
@@ -23,7 +23,7 @@ export const RELEASE_FLOOR_MS = 1_000;
 /** The usual error hook: a release that ran over is a warning (a partition does that), the rest errors. */
 export function releaseReporter(log: Pick<Logger, "warn" | "error">): (name: string, error: unknown) => void {
   return (name, error) => {
-    if (error instanceof CloseTimeoutError)
+    if (isCloseTimeoutError(error))
       log.warn({ resource: name, timeoutMs: error.timeoutMs }, "release timed out; left behind");
     else log.error({ err: error, resource: name }, "release failed");
   };
@@ -82,7 +82,7 @@ export class Resources implements AsyncDisposable {
         await withDeadline(released, timeoutMs, () => new CloseTimeoutError(`closing ${name}`, timeoutMs!));
       } catch (error) {
         this.onError(name, error);
-        if (!(error instanceof CloseTimeoutError)) first ??= { error };
+        if (!isCloseTimeoutError(error)) first ??= { error };
       }
     }
     if (first) throw first.error;

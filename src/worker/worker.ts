@@ -24,8 +24,8 @@ import { ACCEPT_RETRY_MAX_MS } from "./sessionSlot.js";
 import type { SubscriptionBinding, WorkerConfig } from "./config.js";
 import { selectSubscriptions } from "./config.js";
 import { SubscriptionConsumer } from "./consumer.js";
-import { withDeadline } from "./deadline.js";
-import { CloseTimeoutError, ConfigError, isCloseTimeoutError } from "./errors.js";
+import { finishedWithin } from "./deadline.js";
+import { ConfigError } from "./errors.js";
 import type { HealthServer, HealthSource } from "./health.js";
 import { liveness, readiness, startHealthServer } from "./health.js";
 import type { WorkerObserver } from "./observer.js";
@@ -263,11 +263,10 @@ export async function startWorker<T extends TopologyShape>(options: WorkerOption
     draining = true;
     // Stopping the scheduler and the receivers waits for the broker (a cycle's sends, a receiver's
     // credit drain): bounded, like every close.
-    const bounded = (what: string, step: Promise<void>, fields: object): Promise<void> =>
-      withDeadline(step, closeMs, () => new CloseTimeoutError(what, closeMs)).catch((error: unknown) => {
-        if (!isCloseTimeoutError(error)) throw error;
+    const bounded = async (what: string, step: Promise<void>, fields: object): Promise<void> => {
+      if (!(await finishedWithin(step, closeMs)))
         log.warn({ ...fields, timeoutMs: closeMs }, `${what} timed out; draining anyway`);
-      });
+    };
     if (scheduler) await bounded("stopping the scheduler", scheduler.close(), {});
     log.info("draining: intake stopped");
     await Promise.all(

@@ -8,8 +8,7 @@
  */
 import { RetryMode, type ServiceBusClient, type ServiceBusClientOptions } from "@azure/service-bus";
 import { createServiceBusClient } from "../../worker/client.js";
-import { withDeadline } from "../../worker/deadline.js";
-import { CloseTimeoutError } from "../../worker/errors.js";
+import { finishedWithin } from "../../worker/deadline.js";
 import type { ServiceBusConnection } from "../../worker/config.js";
 import { DlqError } from "./errors.js";
 
@@ -89,11 +88,8 @@ export function dlqTimeouts(env: Env): { settleTimeoutMs: number; closeTimeoutMs
  * Waits for a close for at most `ms`, then goes on without it (a network partition would hold it
  * for good; what is left behind goes with the process). Never rejects: a close is best effort.
  */
-export function closeWithin(what: string, close: Promise<unknown>, ms: number | undefined): Promise<void> {
-  return withDeadline(close, ms, () => new CloseTimeoutError(what, ms!)).then(
-    () => undefined,
-    () => undefined,
-  );
+export async function closeWithin(close: Promise<unknown>, ms: number | undefined): Promise<void> {
+  await finishedWithin(close, ms).catch(() => false);
 }
 
 /** Opens the client; creating it does no I/O, so failures show up on first use. */

@@ -140,13 +140,9 @@ export async function runEngine(options: EngineOptions): Promise<Outcome[]> {
     // Best effort, bounded: an abandon that fails or hangs leaves the lock to lapse, which
     // releases it just later; a link that does not close in time is left to the process's exit.
     const ms = options.closeTimeoutMs;
-    await closeWithin(
-      "abandoning the rest",
-      Promise.allSettled(held.map((m) => receiver.abandonMessage(m))),
-      ms,
-    );
-    if (sender) await closeWithin("closing the sender", sender.close(), ms);
-    await closeWithin("closing the receiver", receiver.close(), ms);
+    await closeWithin(Promise.allSettled(held.map((m) => receiver.abandonMessage(m))), ms);
+    if (sender) await closeWithin(sender.close(), ms);
+    await closeWithin(receiver.close(), ms);
   }
   const status = signal.aborted ? "interrupted" : "not-found";
   for (const task of pending.values()) {

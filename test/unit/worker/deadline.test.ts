@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { settledOrAborted, withDeadline } from "../../../src/worker/deadline.js";
+import { finishedWithin, settledOrAborted, withDeadline } from "../../../src/worker/deadline.js";
 
 const never = new Promise<never>(() => {});
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -27,6 +27,22 @@ describe("deadline: bounded waits", () => {
         withDeadline(call, undefined, () => new Error("late")),
         call,
       );
+    });
+  });
+
+  describe("finishedWithin", () => {
+    it("is true when the call finishes in time, and passes a failure in time on", async () => {
+      assert.equal(await finishedWithin(Promise.resolve(), 1_000), true);
+      assert.equal(await finishedWithin(Promise.resolve(), undefined), true);
+      await assert.rejects(finishedWithin(Promise.reject(new Error("boom")), 1_000), /boom/);
+    });
+
+    it("is false once the time has passed, and ignores a late failure", async () => {
+      let fail: (e: Error) => void = () => {};
+      const call = new Promise<void>((_, reject) => (fail = reject));
+      assert.equal(await finishedWithin(call, 5), false);
+      fail(new Error("late")); // handled by the race: no unhandled rejection
+      await tick();
     });
   });
 

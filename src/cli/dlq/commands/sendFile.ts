@@ -140,7 +140,7 @@ export async function sendFileCommand(argv: readonly string[], io: CliIo): Promi
         }
       }
     } finally {
-      await closeWithin("closing the sender", sender.close(), dlqTimeouts(io.env).closeTimeoutMs);
+      await closeWithin(sender.close(), dlqTimeouts(io.env).closeTimeoutMs);
     }
   });
   io.stdout.write(renderSummary(outcomes));

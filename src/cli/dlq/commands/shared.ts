@@ -15,7 +15,7 @@ export async function withClient<T>(
     return await work(client);
   } finally {
     // Bounded: in a partition the close would wait for good and hold the command's error line.
-    await closeWithin("closing the client", client.close(), ms);
+    await closeWithin(client.close(), ms);
   }
 }
 
