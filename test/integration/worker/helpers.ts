@@ -178,5 +178,22 @@ export async function startOutageRig<L>(prefix: string, maxConcurrentSessions: n
   const proxy = await startTcpProxy(emulator.port);
   const lines: L[] = [];
   const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l) as L) });
-  return { topic, topology, emulator, client, proxy, lines, logger, recorder: new Recorder() };
+  return {
+    topic,
+    topology,
+    emulator,
+    client,
+    proxy,
+    lines,
+    logger,
+    recorder: new Recorder(),
+    /** Heals the proxy, closes `worker` (if still open), then the proxy, the client and the emulator. */
+    async close(worker?: Worker): Promise<void> {
+      proxy.resume();
+      await worker?.close();
+      await proxy.close();
+      await client.close();
+      await emulator.close();
+    },
+  };
 }

@@ -7,10 +7,8 @@
  * ready but stays live: restarting pods cannot bring the namespace back.
  */
 import assert from "node:assert/strict";
-import type { ServiceBusClient } from "@azure/service-bus";
-import type { Emulator } from "../../../src/emulator/index.js";
 import type { Worker } from "../../../src/worker/worker.js";
-import { type TcpProxy, viaPort } from "../../helpers/tcpProxy.js";
+import { viaPort } from "../../helpers/tcpProxy.js";
 import { eventually, startOutageRig, startTestWorker } from "./helpers.js";
 
 interface Line {
@@ -21,23 +19,18 @@ interface Line {
 
 describe("worker: a Service Bus outage in the log", function () {
   this.timeout(60_000);
-  let emulator: Emulator;
-  let client: ServiceBusClient;
-  let proxy: TcpProxy;
+  let rig: Awaited<ReturnType<typeof startOutageRig<Line>>> | undefined;
   let worker: Worker | undefined;
 
   afterEach(async () => {
-    await worker?.close();
+    await rig?.close(worker);
+    rig = undefined;
     worker = undefined;
-    await proxy.close();
-    await client.close();
-    await emulator.close();
   });
 
   it("logs one line when the receive loops start failing and one when they work again, not one per attempt; not ready meanwhile, but live", async () => {
-    const rig = await startOutageRig<Line>("outage-logs", 4);
-    ({ emulator, client, proxy } = rig);
-    const { topic, topology, lines, logger, recorder } = rig;
+    rig = await startOutageRig<Line>("outage-logs", 4);
+    const { topic, topology, emulator, client, proxy, lines, logger, recorder } = rig;
     const handled = new Set<string>();
     const handler = (sub: string) => async (): Promise<void> => {
       handled.add(sub);

@@ -7,10 +7,8 @@
  * is lost: what it held comes back once the partition heals or the locks expire.
  */
 import assert from "node:assert/strict";
-import type { ServiceBusClient } from "@azure/service-bus";
-import type { Emulator } from "../../../src/emulator/index.js";
 import type { Worker } from "../../../src/worker/worker.js";
-import { type TcpProxy, viaPort } from "../../helpers/tcpProxy.js";
+import { viaPort } from "../../helpers/tcpProxy.js";
 import { entity, eventually, startOutageRig, startTestWorker } from "./helpers.js";
 
 interface Line {
@@ -22,24 +20,18 @@ interface Line {
 
 describe("worker: a network partition at shutdown", function () {
   this.timeout(60_000);
-  let emulator: Emulator;
-  let client: ServiceBusClient;
-  let proxy: TcpProxy;
+  let rig: Awaited<ReturnType<typeof startOutageRig<Line>>> | undefined;
   let worker: Worker | undefined;
 
   afterEach(async () => {
-    proxy.resume();
-    await worker?.close();
+    await rig?.close(worker);
+    rig = undefined;
     worker = undefined;
-    await proxy.close();
-    await client.close();
-    await emulator.close();
   });
 
   it("closes anyway, bounding each step by the close timeout, and loses nothing", async () => {
-    const rig = await startOutageRig<Line>("partition", 2);
-    ({ emulator, client, proxy } = rig);
-    const { topic, topology, lines, logger, recorder } = rig;
+    rig = await startOutageRig<Line>("partition", 2);
+    const { topic, topology, emulator, client, proxy, lines, logger, recorder } = rig;
     // Each handler runs until the drain gives up on it.
     const held = async (_job: { id: string }, ctx: { signal: AbortSignal }): Promise<void> =>
       new Promise<void>((_, reject) =>
