@@ -12,7 +12,10 @@
  *
  * Per message: rate-limit slot → send (replay) → journal `sent` → complete → journal `completed`.
  * A failed send abandons the message (it stays in the DLQ). On abort (Ctrl-C): no new message
- * starts; the ones in flight finish; the rest is abandoned and reported as interrupted.
+ * starts; the ones in flight finish; the rest is abandoned and reported as interrupted. The same
+ * happens once `stopAfterFailures` messages have failed in a row: a target that is gone, a
+ * missing Send right or a partition fails every message alike, and each failure can cost the
+ * send's retries plus a settlement timeout, so going on only turns minutes into hours.
  */
 import type {
   ServiceBusClient,
@@ -64,6 +67,14 @@ export interface EngineOptions {
    * the SDK's close of a sender waits for good. What is left behind goes with the process.
    */
   readonly closeTimeoutMs?: number;
+  /** Stop starting messages once this many have failed in a row (0 or absent: never). */
+  readonly stopAfterFailures?: number;
+}
+
+export interface EngineResult {
+  readonly outcomes: Outcome[];
+  /** Set when the run stopped early because `stopAfterFailures` messages failed in a row. */
+  readonly stopped?: { readonly failures: number; readonly lastError: string };
 }
 
 const MAX_BATCH = 100;
@@ -74,15 +85,24 @@ function seqOf(message: ServiceBusReceivedMessage): string {
   return message.sequenceNumber?.toString() ?? "";
 }
 
-export async function runEngine(options: EngineOptions): Promise<Outcome[]> {
+export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   const { client, source, signal } = options;
   const outcomes: Outcome[] = [];
+  const limit = options.stopAfterFailures ?? 0;
+  let failuresInARow = 0;
+  let stopped: EngineResult["stopped"];
   const record = (outcome: Outcome): void => {
     outcomes.push(outcome);
+    if (outcome.status === "failed") failuresInARow += 1;
+    else failuresInARow = 0;
+    if (limit > 0 && failuresInARow >= limit && stopped === undefined)
+      stopped = { failures: failuresInARow, lastError: outcome.error ?? "failed" };
     options.onOutcome(outcome);
   };
+  // No new message starts once this is true; in-flight ones finish.
+  const halted = (): boolean => signal.aborted || stopped !== undefined;
   const pending = new Map(options.tasks.map((t) => [t.seq, t]));
-  if (pending.size === 0) return outcomes;
+  if (pending.size === 0) return { outcomes };
 
   const receiver = deadLetterReceiver(client, source, {
     receiveMode: "peekLock",
@@ -96,7 +116,7 @@ export async function runEngine(options: EngineOptions): Promise<Outcome[]> {
   const inFlight = new Set<Promise<void>>();
   try {
     let empty = 0;
-    while (pending.size > 0 && !signal.aborted) {
+    while (pending.size > 0 && !halted()) {
       // Ask for no more than is still wanted: after the first message the SDK waits up to 1 s
       // for a batch to fill, so over-asking costs a second per receive at the end of a run.
       const batch = await receiver.receiveMessages(Math.min(MAX_BATCH, pending.size), {
@@ -110,7 +130,7 @@ export async function runEngine(options: EngineOptions): Promise<Outcome[]> {
       empty = 0;
       for (const message of batch) {
         const task = pending.get(seqOf(message));
-        if (task === undefined || signal.aborted) {
+        if (task === undefined || halted()) {
           held.push(message);
           continue;
         }
@@ -122,7 +142,7 @@ export async function runEngine(options: EngineOptions): Promise<Outcome[]> {
           held.push(message);
           continue;
         }
-        if (signal.aborted) {
+        if (halted()) {
           held.push(message);
           continue;
         }
@@ -144,18 +164,16 @@ export async function runEngine(options: EngineOptions): Promise<Outcome[]> {
     if (sender) await closeWithin(sender.close(), ms);
     await closeWithin(receiver.close(), ms);
   }
-  const status = signal.aborted ? "interrupted" : "not-found";
-  for (const task of pending.values()) {
-    record({
-      seq: task.seq,
-      messageId: task.messageId,
-      status,
-      ...(status === "not-found"
-        ? { error: "not received: removed meanwhile or locked by another receiver" }
-        : {}),
-    });
-  }
-  return outcomes;
+  const status = halted() ? "interrupted" : "not-found";
+  const why =
+    status === "not-found"
+      ? "not received: removed meanwhile or locked by another receiver"
+      : stopped
+        ? `not attempted: stopped after ${stopped.failures} failures in a row`
+        : undefined;
+  for (const task of pending.values())
+    record({ seq: task.seq, messageId: task.messageId, status, ...(why ? { error: why } : {}) });
+  return { outcomes, ...(stopped ? { stopped } : {}) };
 }
 
 /** A settlement bounded by `settleTimeoutMs`: past it, a SettleTimeoutError. */

@@ -33,6 +33,11 @@ describe("dlq bad usage and connection problems", function () {
       /--concurrency: expected a positive integer/,
     ],
     ["a bad --rate", ["replay", QUEUE, "--rate", "-1"], /--rate/],
+    [
+      "a bad --stop-after-failures",
+      ["purge", QUEUE, "--stop-after-failures", "some"],
+      /--stop-after-failures: expected a non-negative integer, got "some"/,
+    ],
     ["--to on purge", ["purge", QUEUE, "--to", "x"], /Unknown option '--to'/],
     [
       "send-file without --to",

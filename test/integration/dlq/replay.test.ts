@@ -172,6 +172,51 @@ describe("dlq replay", function () {
     assert.equal(f.counts(QUEUE).locked, 0, "abandoned, not left locked");
   });
 
+  it("stops starting messages after --stop-after-failures in a row; the rest stays, --resume goes on", async () => {
+    await makeDeadLetters(
+      f,
+      QUEUE,
+      Array.from({ length: 12 }, (_, i) => ({ body: `s${i}`, messageId: `s${i}` })),
+    );
+    const journal = f.path("stopped.jsonl");
+    const run = await f.dlq(
+      "replay",
+      QUEUE,
+      "--yes",
+      "--to",
+      "no-such-queue",
+      "--stop-after-failures",
+      "3",
+      "--journal",
+      journal,
+    );
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /failed\s+3\b/);
+    assert.match(run.stdout, /interrupted\s+9\b/);
+    const lines = run.stderr.trim().split("\n");
+    assert.match(
+      lines.at(-1)!,
+      /^stopped after 3 failures in a row \(last: send failed: .*\); the rest stays in the dead-letter queue; continue with --resume .*stopped\.jsonl$/,
+    );
+    assert.equal(f.counts(QUEUE).deadLettered, 12, "nothing lost");
+    assert.equal(f.counts(QUEUE).locked, 0, "the untouched ones are abandoned, not left locked");
+
+    // The default (10) on the same failing target: ten tries, not twelve.
+    const again = await f.dlq("replay", QUEUE, "--yes", "--to", "no-such-queue");
+    assert.match(again.stdout, /failed\s+10\b/);
+    assert.match(again.stdout, /interrupted\s+2\b/);
+    // 0: never stop.
+    const all = await f.dlq("replay", QUEUE, "--yes", "--to", "no-such-queue", "--stop-after-failures", "0");
+    assert.match(all.stdout, /failed\s+12\b/);
+    assert.doesNotMatch(all.stderr, /stopped after/);
+
+    // Once the target works, --resume replays every one of them.
+    const resumed = await f.dlq("replay", QUEUE, "--yes", "--resume", journal);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, /replayed\s+12\b/);
+    assert.equal(f.counts(QUEUE).deadLettered, 0);
+  });
+
   it("replays only the selection, with concurrency and a rate limit", async () => {
     await makeDeadLetters(
       f,

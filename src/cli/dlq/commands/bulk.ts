@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import type { CliIo } from "../../command.js";
 import { confirmOrRefuse } from "../confirm.js";
 import { dlqTimeouts } from "../connection.js";
-import { runEngine } from "../engine.js";
+import { runEngine, type EngineResult } from "../engine.js";
 import { defaultTarget, parseSource, parseTarget, sourceLabel, targetLabel, type Target } from "../entity.js";
 import { checkResumable, JournalWriter, readJournal, type ResumeState } from "../journal.js";
 import {
@@ -15,6 +15,7 @@ import {
   expectPositionals,
   loadSelection,
   parseOptions,
+  nonNegativeInt,
   positiveInt,
   positiveNumber,
   SELECTION_HELP,
@@ -31,6 +32,13 @@ import { isTty, withClient } from "./shared.js";
 
 type Command = "replay" | "purge";
 
+/**
+ * Failures in a row before a run stops starting messages. High enough that a few bad messages
+ * (too large for the target, say) do not stop a run; low enough that a target that is gone, a
+ * missing Send right or a partition costs ten messages' timeouts, not the whole selection's.
+ */
+const DEFAULT_STOP_AFTER_FAILURES = 10;
+
 const COMMON_HELP = `  --dry-run              show what would happen; change nothing
   --yes, -y              do not ask (required without a terminal)
   --rate N               at most N messages per second
@@ -38,6 +46,9 @@ const COMMON_HELP = `  --dry-run              show what would happen; change not
   --journal FILE         append every message's outcome to FILE (JSON lines)
   --resume FILE          skip what FILE records as done; complete what it records as sent
                          (and keep journaling to FILE unless --journal says otherwise)
+  --stop-after-failures N
+                         start no more messages once N have failed in a row (default 10;
+                         0: never stop); the rest stays in the dead-letter queue
 `;
 
 export const REPLAY_HELP = `usage: sbworker dlq replay <queue|topic/subscription> [options] [selection]
@@ -76,6 +87,7 @@ export async function bulkCommand(command: Command, argv: readonly string[], io:
     concurrency: { type: "string" },
     journal: { type: "string" },
     resume: { type: "string" },
+    "stop-after-failures": { type: "string" },
   } as const);
   if (values.help) {
     io.stdout.write(command === "replay" ? REPLAY_HELP : PURGE_HELP);
@@ -89,6 +101,11 @@ export async function bulkCommand(command: Command, argv: readonly string[], io:
   const maxReplays =
     command === "replay" ? positiveInt(options["max-replays"], "--max-replays", 3) : undefined;
   const concurrency = positiveInt(values.concurrency, "--concurrency", 1);
+  const stopAfterFailures = nonNegativeInt(
+    values["stop-after-failures"],
+    "--stop-after-failures",
+    DEFAULT_STOP_AFTER_FAILURES,
+  );
   const rate = positiveNumber(values.rate, "--rate");
   const selection = await loadSelection(values, io, new Date());
   const label = sourceLabel(source);
@@ -143,6 +160,7 @@ export async function bulkCommand(command: Command, argv: readonly string[], io:
       return 0;
     }
     const outcomes: Outcome[] = [...plan.settled];
+    let stopped: EngineResult["stopped"];
     if (plan.tasks.length > 0) {
       await confirmOrRefuse(io, {
         yes: values.yes === true,
@@ -180,20 +198,25 @@ export async function bulkCommand(command: Command, argv: readonly string[], io:
           ...(journal ? { journal } : {}),
           signal: io.signal,
           onOutcome: (o) => progress.tick(o.status === "failed"),
+          stopAfterFailures,
           ...dlqTimeouts(io.env),
         });
         progress.finish();
-        outcomes.push(...done);
+        outcomes.push(...done.outcomes);
+        stopped = done.stopped;
       } finally {
         journal?.close();
       }
     }
     io.stdout.write(renderSummary(outcomes));
-    if (io.signal.aborted) {
+    const resumeHint = journalPath ? `; continue with --resume ${journalPath}` : "";
+    if (stopped) {
       io.stderr.write(
-        `interrupted: the rest stays in the dead-letter queue` +
-          (journalPath ? `; continue with --resume ${journalPath}\n` : "\n"),
+        `stopped after ${stopped.failures} failures in a row (last: ${stopped.lastError}); ` +
+          `the rest stays in the dead-letter queue${resumeHint}\n`,
       );
+    } else if (io.signal.aborted) {
+      io.stderr.write(`interrupted: the rest stays in the dead-letter queue${resumeHint}\n`);
     }
     return exitCodeOf(outcomes);
   });
