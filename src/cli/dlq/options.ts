@@ -17,6 +17,33 @@ export const CONNECTION_OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const satisfies Options;
 
+/**
+ * `--stop-after-failures N`: replay, purge and send-file start no more messages once N have
+ * failed in a row. A target that is gone, a missing Send right or a partition fails every message
+ * alike, and each failure can cost the send's retries plus a settlement timeout. The default is
+ * high enough that a few bad messages (too large for the target, say) do not stop a run.
+ */
+export const STOP_AFTER_FAILURES_OPTION = {
+  "stop-after-failures": { type: "string" },
+} as const satisfies Options;
+
+export const STOP_AFTER_FAILURES_HELP = `  --stop-after-failures N
+                         start no more messages once N have failed in a row (default 10;
+                         0: never stop); the rest stays where it is
+`;
+
+export function stopAfterFailures(values: { readonly "stop-after-failures"?: string | undefined }): number {
+  return nonNegativeInt(values["stop-after-failures"], "--stop-after-failures", 10);
+}
+
+/** The one line a run stopped by `--stop-after-failures` ends with (stderr). */
+export function stoppedLine(
+  stopped: { readonly failures: number; readonly lastError: string },
+  rest: string,
+): string {
+  return `stopped after ${stopped.failures} failures in a row (last: ${stopped.lastError}); ${rest}\n`;
+}
+
 export const SELECTION_OPTIONS = {
   reason: { type: "string", multiple: true },
   description: { type: "string" },

@@ -284,6 +284,31 @@ describe("dlq export and send-file", function () {
     );
   });
 
+  it("send-file stops after --stop-after-failures in a row and says so; the rest is not sent", async () => {
+    // Line 1 fits; lines 2-6 are over the queue's 1 MiB limit, so each of their sends fails.
+    const big = "x".repeat(1_100_000);
+    const lines = [
+      { bodyType: "value", body: "fits", messageId: "f0" },
+      ...Array.from({ length: 5 }, (_, i) => ({ bodyType: "value", body: big, messageId: `f${i + 1}` })),
+    ];
+    await writeFile(f.path("big.jsonl"), lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const run = await f.dlq("send-file", "big.jsonl", "--to", QUEUE, "--yes", "--stop-after-failures", "2");
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /sent\s+1\b/);
+    assert.match(run.stdout, /failed\s+2\b/);
+    assert.match(run.stdout, /interrupted\s+3\b/);
+    assert.match(
+      run.stderr.trim().split("\n").at(-1)!,
+      /^stopped after 2 failures in a row \(last: .+\); the rest was not sent$/,
+    );
+    assert.equal(f.counts(QUEUE).active, 1);
+
+    // 0: every line is tried.
+    const all = await f.dlq("send-file", "big.jsonl", "--to", QUEUE, "--yes", "--stop-after-failures", "0");
+    assert.match(all.stdout, /failed\s+5\b/);
+    assert.doesNotMatch(all.stderr, /stopped after/);
+  });
+
   it("export refuses to overwrite a file without --force", async () => {
     await writeFile(f.path("exists.jsonl"), "keep me");
     const run = await f.dlq("export", QUEUE, "--out", "exists.jsonl");

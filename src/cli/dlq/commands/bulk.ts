@@ -15,11 +15,14 @@ import {
   expectPositionals,
   loadSelection,
   parseOptions,
-  nonNegativeInt,
   positiveInt,
   positiveNumber,
   SELECTION_HELP,
   SELECTION_OPTIONS,
+  STOP_AFTER_FAILURES_HELP,
+  STOP_AFTER_FAILURES_OPTION,
+  stopAfterFailures,
+  stoppedLine,
 } from "../options.js";
 import { exitCodeOf, renderSummary, type Outcome } from "../outcome.js";
 import { planRun } from "../plan.js";
@@ -32,13 +35,6 @@ import { isTty, withClient } from "./shared.js";
 
 type Command = "replay" | "purge";
 
-/**
- * Failures in a row before a run stops starting messages. High enough that a few bad messages
- * (too large for the target, say) do not stop a run; low enough that a target that is gone, a
- * missing Send right or a partition costs ten messages' timeouts, not the whole selection's.
- */
-const DEFAULT_STOP_AFTER_FAILURES = 10;
-
 const COMMON_HELP = `  --dry-run              show what would happen; change nothing
   --yes, -y              do not ask (required without a terminal)
   --rate N               at most N messages per second
@@ -46,10 +42,7 @@ const COMMON_HELP = `  --dry-run              show what would happen; change not
   --journal FILE         append every message's outcome to FILE (JSON lines)
   --resume FILE          skip what FILE records as done; complete what it records as sent
                          (and keep journaling to FILE unless --journal says otherwise)
-  --stop-after-failures N
-                         start no more messages once N have failed in a row (default 10;
-                         0: never stop); the rest stays in the dead-letter queue
-`;
+${STOP_AFTER_FAILURES_HELP}`;
 
 export const REPLAY_HELP = `usage: sbworker dlq replay <queue|topic/subscription> [options] [selection]
 
@@ -87,7 +80,7 @@ export async function bulkCommand(command: Command, argv: readonly string[], io:
     concurrency: { type: "string" },
     journal: { type: "string" },
     resume: { type: "string" },
-    "stop-after-failures": { type: "string" },
+    ...STOP_AFTER_FAILURES_OPTION,
   } as const);
   if (values.help) {
     io.stdout.write(command === "replay" ? REPLAY_HELP : PURGE_HELP);
@@ -101,11 +94,7 @@ export async function bulkCommand(command: Command, argv: readonly string[], io:
   const maxReplays =
     command === "replay" ? positiveInt(options["max-replays"], "--max-replays", 3) : undefined;
   const concurrency = positiveInt(values.concurrency, "--concurrency", 1);
-  const stopAfterFailures = nonNegativeInt(
-    values["stop-after-failures"],
-    "--stop-after-failures",
-    DEFAULT_STOP_AFTER_FAILURES,
-  );
+  const stopAfter = stopAfterFailures(values);
   const rate = positiveNumber(values.rate, "--rate");
   const selection = await loadSelection(values, io, new Date());
   const label = sourceLabel(source);
@@ -198,7 +187,7 @@ export async function bulkCommand(command: Command, argv: readonly string[], io:
           ...(journal ? { journal } : {}),
           signal: io.signal,
           onOutcome: (o) => progress.tick(o.status === "failed"),
-          stopAfterFailures,
+          stopAfterFailures: stopAfter,
           ...dlqTimeouts(io.env),
         });
         progress.finish();
@@ -211,10 +200,7 @@ export async function bulkCommand(command: Command, argv: readonly string[], io:
     io.stdout.write(renderSummary(outcomes));
     const resumeHint = journalPath ? `; continue with --resume ${journalPath}` : "";
     if (stopped) {
-      io.stderr.write(
-        `stopped after ${stopped.failures} failures in a row (last: ${stopped.lastError}); ` +
-          `the rest stays in the dead-letter queue${resumeHint}\n`,
-      );
+      io.stderr.write(stoppedLine(stopped, `the rest stays in the dead-letter queue${resumeHint}`));
     } else if (io.signal.aborted) {
       io.stderr.write(`interrupted: the rest stays in the dead-letter queue${resumeHint}\n`);
     }

@@ -26,6 +26,10 @@ import {
   positiveNumber,
   SELECTION_HELP,
   SELECTION_OPTIONS,
+  STOP_AFTER_FAILURES_HELP,
+  STOP_AFTER_FAILURES_OPTION,
+  stopAfterFailures,
+  stoppedLine,
 } from "../options.js";
 import { countByStatus, exitCodeOf, renderSummary, type Outcome } from "../outcome.js";
 import { RateLimiter } from "../rateLimiter.js";
@@ -44,7 +48,7 @@ Sends the messages of an export file (see "dlq export"), in file order.
   --rate N               at most N messages per second
   --dry-run              show what would be sent; send nothing
   --yes                  do not ask for confirmation (required without a terminal)
-
+${STOP_AFTER_FAILURES_HELP}
 ${SELECTION_HELP}
 ${CONNECTION_HELP}`;
 
@@ -79,6 +83,7 @@ export async function sendFileCommand(argv: readonly string[], io: CliIo): Promi
     rate: { type: "string" },
     "dry-run": { type: "boolean" },
     yes: { type: "boolean", short: "y" },
+    ...STOP_AFTER_FAILURES_OPTION,
   });
   if (values.help) {
     io.stdout.write(SEND_FILE_HELP);
@@ -89,6 +94,7 @@ export async function sendFileCommand(argv: readonly string[], io: CliIo): Promi
     throw new DlqError("BadUsage", "--to <queue|topic|topic/subscription> is required");
   const target = parseTarget(values.to);
   const rate = positiveNumber(values.rate, "--rate");
+  const stopAfter = stopAfterFailures(values);
   const selection = await loadSelection(values, io, new Date());
   let text: string;
   try {
@@ -120,23 +126,35 @@ export async function sendFileCommand(argv: readonly string[], io: CliIo): Promi
   });
   const limiter = new RateLimiter(rate);
   const outcomes: Outcome[] = [];
+  let failuresInARow = 0;
+  let stopped: { failures: number; lastError: string } | undefined;
   await withClient(io, values["connection-string"], async (client) => {
     const sender = client.createSender(senderEntity(target));
     try {
       for (const [index, p] of planned.entries()) {
         const base = { seq: p.record.sequenceNumber ?? `line ${index + 1}`, messageId: p.messageId };
-        if (io.signal.aborted) {
-          outcomes.push({ ...base, status: "interrupted" });
+        if (io.signal.aborted || stopped) {
+          outcomes.push({
+            ...base,
+            status: "interrupted",
+            ...(stopped ? { error: `not sent: stopped after ${stopped.failures} failures in a row` } : {}),
+          });
           continue;
         }
         try {
           await limiter.acquire(io.signal);
           await sender.sendMessages(p.message);
           outcomes.push({ ...base, status: "sent" });
+          failuresInARow = 0;
         } catch (error) {
           if (io.signal.aborted) outcomes.push({ ...base, status: "interrupted" });
           else if (index === 0 && outcomes.length === 0) throw setupError(error, `send to ${label}`);
-          else outcomes.push({ ...base, status: "failed", error: oneLine(error) });
+          else {
+            outcomes.push({ ...base, status: "failed", error: oneLine(error) });
+            failuresInARow += 1;
+            if (stopAfter > 0 && failuresInARow >= stopAfter)
+              stopped = { failures: failuresInARow, lastError: oneLine(error) };
+          }
         }
       }
     } finally {
@@ -146,5 +164,8 @@ export async function sendFileCommand(argv: readonly string[], io: CliIo): Promi
   io.stdout.write(renderSummary(outcomes));
   const sent = countByStatus(outcomes).get("sent") ?? 0;
   io.stdout.write(`sent ${sent} of ${planned.length} messages to ${label}\n`);
+  // The file is unchanged: sending it again is safe where the target has duplicate detection
+  // (the MessageIds are the same), or select the unsent lines.
+  if (stopped) io.stderr.write(stoppedLine(stopped, "the rest was not sent"));
   return exitCodeOf(outcomes);
 }
