@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
 import { fileURLToPath } from "node:url";
+import { Writable } from "node:stream";
 import { promisify } from "node:util";
 
 import { ServiceBusAdministrationClient, ServiceBusClient } from "@azure/service-bus";
@@ -19,6 +20,7 @@ import {
 import { plainAdminClient, tlsAdminClient } from "../../helpers/admin.js";
 import { EmulatorTokenCredential } from "../../helpers/token-credential.js";
 import { mintEmulatorToken } from "../../../src/emulator/index.js";
+import { runCli } from "../../../src/cli/index.js";
 
 /** The fields of @azure/core-rest-pipeline's RestError the tests read. */
 interface RestError extends Error {
@@ -214,6 +216,66 @@ describe("emulator: TLS and --auth=entra (official SDK, credential objects)", fu
     }
     rmSync(otherDir, { recursive: true, force: true });
     assert.equal(fx.entity("plain").active, 0);
+  });
+
+  it("accepts what `sbworker emulator token` prints, for its roles only; a bad --role or --ttl exits 2", async () => {
+    const mint = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+      let out = "";
+      let err = "";
+      const sink = (append: (s: string) => void) =>
+        new Writable({
+          write(chunk: Buffer, _enc, done) {
+            append(chunk.toString());
+            done();
+          },
+        });
+      const code = await runCli(["emulator", "token", ...args, "--tls-dir", dir], {
+        signal: new AbortController().signal,
+        stdout: sink((s) => (out += s)),
+        stderr: sink((s) => (err += s)),
+        env: {},
+        cwd: dir,
+      });
+      return { code, out, err };
+    };
+    const json = await mint("--role", "Send", "--ttl", "10m", "--json");
+    assert.equal(json.code, 0, json.err);
+    const { token, expiresOnTimestamp } = JSON.parse(json.out) as {
+      token: string;
+      expiresOnTimestamp: number;
+    };
+    assert.ok(Math.abs(expiresOnTimestamp - (Date.now() + 10 * 60_000)) < 60_000, "10 minutes from now");
+    const plain = await mint("--role", "Listen");
+    assert.equal(plain.code, 0, plain.err);
+    assert.match(plain.out, /^[\w-]+\.[\w-]+\.[\w-]+\n$/, "the bare JWT on one line");
+
+    const client = (jwt: string): ServiceBusClient =>
+      new ServiceBusClient(
+        plainCredentialNamespace(fx.emulator.port),
+        { getToken: () => Promise.resolve({ token: jwt, expiresOnTimestamp: Date.now() + 60_000 }) },
+        { retryOptions: FAST_RETRY },
+      );
+    const sender = client(token);
+    const listener = client(plain.out.trim());
+    try {
+      await sender.createSender("plain").sendMessages({ body: "minted by the CLI" });
+      await expectServiceBusError(
+        listener.createSender("plain").sendMessages({ body: "x" }),
+        "UnauthorizedAccess",
+      );
+      const got = await receiveOne(listener.createReceiver("plain", { receiveMode: "receiveAndDelete" }));
+      assert.equal(got.body, "minted by the CLI");
+    } finally {
+      await sender.close();
+      await listener.close();
+    }
+
+    const badRole = await mint("--role", "Owner");
+    assert.equal(badRole.code, 2);
+    assert.equal(badRole.err, 'sbworker emulator: --role expects Send, Listen or Manage, got "Owner"\n');
+    const badTtl = await mint("--role", "Send", "--ttl", "soon");
+    assert.equal(badTtl.code, 2);
+    assert.match(badTtl.err, /^sbworker emulator: --ttl: .+\n$/);
   });
 
   it("serves the administration API over HTTPS to a Manage token and refuses others with 401", async () => {
