@@ -3,29 +3,10 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile, access } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { runCli } from "../../../src/cli/index.js";
 import { renderK8s } from "../../../src/deploy/render.js";
+import { cli, type CliRun } from "./capture.js";
 
-async function k8s(cwd: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const sink = (append: (s: string) => void): Writable =>
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        append(chunk.toString());
-        done();
-      },
-    });
-  const code = await runCli(["k8s", ...args], {
-    signal: new AbortController().signal,
-    stdout: sink((s) => (out += s)),
-    stderr: sink((s) => (err += s)),
-    env: {},
-    cwd,
-  });
-  return { code, out, err };
-}
+const k8s = (cwd: string, ...args: string[]): Promise<CliRun> => cli(["k8s", ...args], { cwd });
 
 const exists = (path: string): Promise<boolean> =>
   access(path).then(
