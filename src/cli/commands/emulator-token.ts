@@ -2,6 +2,7 @@
  * `sbworker emulator token --role Listen [--role Send] [--ttl 1h] [--audience <aud>] [--tls-dir <dir>]`:
  * prints a JWT signed by the emulator's local issuer key, for `--auth=entra`.
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { mintEmulatorToken, parseTtl } from "../../emulator/index.js";
 import type { EmulatorRight } from "../../emulator/index.js";
@@ -58,7 +59,7 @@ export function runEmulatorToken(argv: readonly string[], io: CliIo): number {
     roles,
     ...(ttlMs !== undefined ? { ttlMs } : {}),
     ...(v.audience !== undefined ? { audience: v.audience } : {}),
-    ...(v["tls-dir"] !== undefined ? { dir: v["tls-dir"] } : {}),
+    ...(v["tls-dir"] !== undefined ? { dir: resolve(io.cwd, v["tls-dir"]) } : {}),
   });
   io.stdout.write(
     v.json

@@ -1,6 +1,7 @@
 /**
  * `sbworker emulator`: serves the embedded Service Bus emulator until SIGINT/SIGTERM.
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startEmulator } from "../../emulator/index.js";
 import type { CliCommand } from "../command.js";
@@ -88,10 +89,12 @@ export const emulatorCommand: CliCommand = {
       throw new UsageError(`--auth expects any, sas or entra, got "${auth}"`);
     }
     const tls = v.tls === true || v.cert !== undefined || v.key !== undefined;
+    // Paths are the command's, relative to its working directory (io.cwd), like every command's.
+    const path = (p: string): string => resolve(io.cwd, p);
     let emulator;
     try {
       emulator = await startEmulator({
-        ...(v.config !== undefined ? { configPath: v.config } : {}),
+        ...(v.config !== undefined ? { configPath: path(v.config) } : {}),
         port,
         host: v.host ?? "127.0.0.1",
         strictOfficial: v["strict-official"] ?? false,
@@ -101,14 +104,14 @@ export const emulatorCommand: CliCommand = {
         ...(tls
           ? {
               tls: {
-                ...(v.cert !== undefined ? { certPath: v.cert } : {}),
-                ...(v.key !== undefined ? { keyPath: v.key } : {}),
-                ...(v["ca-out"] !== undefined ? { caOut: v["ca-out"] } : {}),
+                ...(v.cert !== undefined ? { certPath: path(v.cert) } : {}),
+                ...(v.key !== undefined ? { keyPath: path(v.key) } : {}),
+                ...(v["ca-out"] !== undefined ? { caOut: path(v["ca-out"]) } : {}),
               },
               tlsPort: parsePort(v["tls-port"], port === 0 ? 0 : 5671, "--tls-port"),
             }
           : {}),
-        ...(v["tls-dir"] !== undefined ? { tlsDir: v["tls-dir"] } : {}),
+        ...(v["tls-dir"] !== undefined ? { tlsDir: path(v["tls-dir"]) } : {}),
         ...(auth !== undefined ? { auth } : {}),
         log: (line) => io.stderr.write(`${line}\n`),
       });
