@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
 import { fileURLToPath } from "node:url";
-import { Writable } from "node:stream";
 import { promisify } from "node:util";
 
 import { ServiceBusAdministrationClient, ServiceBusClient } from "@azure/service-bus";
@@ -20,7 +19,7 @@ import {
 import { plainAdminClient, tlsAdminClient } from "../../helpers/admin.js";
 import { EmulatorTokenCredential } from "../../helpers/token-credential.js";
 import { mintEmulatorToken } from "../../../src/emulator/index.js";
-import { runCli } from "../../../src/cli/index.js";
+import { cli } from "../../helpers/cli.js";
 
 /** The fields of @azure/core-rest-pipeline's RestError the tests read. */
 interface RestError extends Error {
@@ -219,25 +218,7 @@ describe("emulator: TLS and --auth=entra (official SDK, credential objects)", fu
   });
 
   it("accepts what `sbworker emulator token` prints, for its roles only; a bad --role or --ttl exits 2", async () => {
-    const mint = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
-      let out = "";
-      let err = "";
-      const sink = (append: (s: string) => void) =>
-        new Writable({
-          write(chunk: Buffer, _enc, done) {
-            append(chunk.toString());
-            done();
-          },
-        });
-      const code = await runCli(["emulator", "token", ...args, "--tls-dir", dir], {
-        signal: new AbortController().signal,
-        stdout: sink((s) => (out += s)),
-        stderr: sink((s) => (err += s)),
-        env: {},
-        cwd: dir,
-      });
-      return { code, out, err };
-    };
+    const mint = (...args: string[]) => cli(["emulator", "token", ...args, "--tls-dir", dir], { cwd: dir });
     const json = await mint("--role", "Send", "--ttl", "10m", "--json");
     assert.equal(json.code, 0, json.err);
     const { token, expiresOnTimestamp } = JSON.parse(json.out) as {

@@ -4,29 +4,14 @@
  * are scheduled, ticks waiting on the bus, the last outcome.
  */
 import assert from "node:assert/strict";
-import { PassThrough } from "node:stream";
 import { runCli } from "../../../src/cli/index.js";
 import { runSchedules, type ScheduleView } from "../../../src/cli/commands/schedules.js";
-import type { CliIo } from "../../../src/cli/command.js";
 import { defineSchedule, type ScheduleDefinition } from "../../../src/topics/scheduleDsl.js";
+import { captureIo } from "../../helpers/cli.js";
 import { REDIS_URL } from "../../helpers/redis.js";
 import { World, type TickTopology } from "./helpers.js";
 
 const MIN = 60_000;
-
-function capture(env: Record<string, string>): { io: CliIo; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d: Buffer) => (out += d.toString()));
-  stderr.on("data", (d: Buffer) => (err += d.toString()));
-  return {
-    io: { signal: new AbortController().signal, stdout, stderr, env, cwd: process.cwd() },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 function minutely(topology: TickTopology, every = MIN): ScheduleDefinition {
   return defineSchedule(topology, {
@@ -66,10 +51,10 @@ describe("sbworker schedules", function () {
       REDIS_URL,
       SBW_LEDGER_PREFIX: w.prefix,
     };
-    const json = capture(env);
+    const json = captureIo({ env });
     assert.equal(await runSchedules(json.io, { json: true, next: 2, schedules: [schedule] }), 0);
-    const [view] = (JSON.parse(json.out()) as { schedules: ScheduleView[] }).schedules;
-    assert.ok(view?.state, json.out());
+    const [view] = (JSON.parse(json.stdout()) as { schedules: ScheduleView[] }).schedules;
+    assert.ok(view?.state, json.stdout());
     assert.equal(view.name, "minutely");
     assert.equal(view.fingerprint, schedule.fingerprint);
     assert.equal(view.next.length, 2);
@@ -80,19 +65,19 @@ describe("sbworker schedules", function () {
     assert.equal(view.state.last?.tick, firstTick);
     assert.equal(view.state.last?.attempt, 1);
 
-    const text = capture(env);
+    const text = captureIo({ env });
     assert.equal(await runSchedules(text.io, { json: false, next: 1, schedules: [schedule] }), 0);
-    assert.match(text.out(), /^minutely {2}every 1m → ticks\/\* Tick$/m);
-    assert.match(text.out(), /^ {2}current; scheduled through \S+; \d+ tick\(s\) waiting on the bus$/m);
+    assert.match(text.stdout(), /^minutely {2}every 1m → ticks\/\* Tick$/m);
+    assert.match(text.stdout(), /^ {2}current; scheduled through \S+; \d+ tick\(s\) waiting on the bus$/m);
     assert.match(
-      text.out(),
+      text.stdout(),
       new RegExp(`^  last: succeeded \\(tick ${firstTick}, attempt 1, at \\S+\\)$`, "m"),
     );
 
     // Another definition under the same name (a release not rolled out yet) reads as outdated.
-    const changed = capture(env);
+    const changed = captureIo({ env });
     await runSchedules(changed.io, { json: true, next: 1, schedules: [minutely(w.topology, 2 * MIN)] });
-    const [other] = (JSON.parse(changed.out()) as { schedules: ScheduleView[] }).schedules;
+    const [other] = (JSON.parse(changed.stdout()) as { schedules: ScheduleView[] }).schedules;
     assert.equal(other?.state?.status, "outdated");
   });
 
@@ -102,13 +87,13 @@ describe("sbworker schedules", function () {
         "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
       SBW_LEDGER: "memory",
     };
-    const local = capture(env);
-    assert.equal(await runCli(["schedules"], local.io), 0, local.err());
-    assert.match(local.out(), /ledger: memory \(per process\), so there is no shared state to show/);
-    assert.doesNotMatch(local.out(), /scheduled through/);
+    const local = captureIo({ env });
+    assert.equal(await runCli(["schedules"], local.io), 0, local.stderr());
+    assert.match(local.stdout(), /ledger: memory \(per process\), so there is no shared state to show/);
+    assert.doesNotMatch(local.stdout(), /scheduled through/);
 
-    const bad = capture(env);
+    const bad = captureIo({ env });
     assert.equal(await runCli(["schedules", "--next", "0"], bad.io), 2);
-    assert.equal(bad.err(), 'sbworker schedules: --next: expected an integer from 1 to 100, got "0"\n');
+    assert.equal(bad.stderr(), 'sbworker schedules: --next: expected an integer from 1 to 100, got "0"\n');
   });
 });

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile, access } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderK8s } from "../../../src/deploy/render.js";
-import { cli, type CliRun } from "./capture.js";
+import { cli, type CliRun } from "../../helpers/cli.js";
 
 const k8s = (cwd: string, ...args: string[]): Promise<CliRun> => cli(["k8s", ...args], { cwd });
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmulator } from "../../../src/emulator/index.js";
 import { topology } from "../../../src/topics/index.js";
-import { cli } from "./capture.js";
+import { cli } from "../../helpers/cli.js";
 
 /** Nothing listens there: a refusal proves the command stopped before connecting. */
 const NOWHERE = {

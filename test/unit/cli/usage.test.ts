@@ -1,24 +1,6 @@
 import assert from "node:assert/strict";
-import { PassThrough } from "node:stream";
-import type { CliIo } from "../../../src/cli/command.js";
 import { runCli } from "../../../src/cli/index.js";
-
-function captureIo(): { io: CliIo; stdout: () => string; stderr: () => string } {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = "";
-  let stderr = "";
-  out.on("data", (c: Buffer) => (stdout += c.toString()));
-  err.on("data", (c: Buffer) => (stderr += c.toString()));
-  const io: CliIo = {
-    signal: new AbortController().signal,
-    stdout: out,
-    stderr: err,
-    env: {},
-    cwd: process.cwd(),
-  };
-  return { io, stdout: () => stdout, stderr: () => stderr };
-}
+import { captureIo } from "../../helpers/cli.js";
 
 /** "0 success, 1 partial failure, 2 usage or connection error" (src/cli/command.ts). */
 describe("cli: an unknown option is a usage error for every command", () => {
