@@ -253,6 +253,29 @@ describe("telemetry: unsampled attempts", () => {
     assert.deepEqual(await t.spans(), []);
   });
 
+  it("in link mode, reads the message's trace context only for an attempt that records", async () => {
+    const producerId = "b7ad6b7169203331";
+    const properties = { traceparent: `00-0af7651916cd43dd8448eb211c80319c-${producerId}-01` };
+    const reads: string[] = [];
+    const watched = new Proxy(properties, {
+      get(target, key, receiver) {
+        if (typeof key === "string") reads.push(key);
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    t = await memoryTracing({ OTEL_TRACES_SAMPLER: "always_off" });
+    createWorkerTracing({ parentFromMessage: false }).start(received(watched), event).end();
+    assert.equal(reads.length, 0, `an unsampled attempt parses nothing, read ${reads.join(", ")}`);
+    await t.close();
+
+    t = await memoryTracing({ OTEL_TRACES_SAMPLER: "always_on" });
+    createWorkerTracing({ parentFromMessage: false }).start(received(watched), event).end();
+    assert.ok(reads.includes("traceparent"), "a recorded attempt reads it");
+    const [process] = await t.named("process ");
+    assert.equal(process?.links.length, 1);
+    assert.equal(process?.links[0]?.context.spanId, producerId);
+  });
+
   it("records attributes and settlements only on the attempts a ratio sampler keeps", async () => {
     t = await memoryTracing({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.5" });
     const tracing = createWorkerTracing({ parentFromMessage: false });
