@@ -230,7 +230,10 @@ export interface Telemetry extends AsyncDisposable {
 export interface StartTelemetryOptions {
   /** Extra span processors (tests: an in-memory exporter); they enable tracing without an endpoint. */
   readonly spanProcessors?: readonly SpanProcessor[];
-  /** Overrides the sampler the environment names. */
+  /**
+   * Overrides the sampler the environment names. In link mode (the default) it is asked before
+   * the process span's link is added, so it sees no links (./tracing.ts).
+   */
   readonly sampler?: Sampler;
   /**
    * Overrides the context manager `SBW_TRACE_CONTEXT` names (tests). With a manager that does
