@@ -28,6 +28,7 @@ import { oneLine } from "../oneLine.js";
 import { withDeadline } from "../../worker/deadline.js";
 import { SettleTimeoutError } from "../../worker/errors.js";
 import { closeWithin } from "./connection.js";
+import { FailureStreak, type Stopped } from "./failureStreak.js";
 import type { JournalWriter } from "./journal.js";
 import type { Outcome } from "./outcome.js";
 import type { RateLimiter } from "./rateLimiter.js";
@@ -74,7 +75,7 @@ export interface EngineOptions {
 export interface EngineResult {
   readonly outcomes: Outcome[];
   /** Set when the run stopped early because `stopAfterFailures` messages failed in a row. */
-  readonly stopped?: { readonly failures: number; readonly lastError: string };
+  readonly stopped?: Stopped;
 }
 
 const MAX_BATCH = 100;
@@ -88,19 +89,14 @@ function seqOf(message: ServiceBusReceivedMessage): string {
 export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   const { client, source, signal } = options;
   const outcomes: Outcome[] = [];
-  const limit = options.stopAfterFailures ?? 0;
-  let failuresInARow = 0;
-  let stopped: EngineResult["stopped"];
+  const streak = new FailureStreak(options.stopAfterFailures ?? 0);
   const record = (outcome: Outcome): void => {
     outcomes.push(outcome);
-    if (outcome.status === "failed") failuresInARow += 1;
-    else failuresInARow = 0;
-    if (limit > 0 && failuresInARow >= limit && stopped === undefined)
-      stopped = { failures: failuresInARow, lastError: outcome.error ?? "failed" };
+    streak.record(outcome);
     options.onOutcome(outcome);
   };
   // No new message starts once this is true; in-flight ones finish.
-  const halted = (): boolean => signal.aborted || stopped !== undefined;
+  const halted = (): boolean => signal.aborted || streak.stopped !== undefined;
   const pending = new Map(options.tasks.map((t) => [t.seq, t]));
   if (pending.size === 0) return { outcomes };
 
@@ -164,13 +160,12 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     if (sender) await closeWithin(sender.close(), ms);
     await closeWithin(receiver.close(), ms);
   }
+  const stopped = streak.stopped;
   const status = halted() ? "interrupted" : "not-found";
   const why =
     status === "not-found"
       ? "not received: removed meanwhile or locked by another receiver"
-      : stopped
-        ? `not attempted: stopped after ${stopped.failures} failures in a row`
-        : undefined;
+      : streak.reason("not attempted");
   for (const task of pending.values())
     record({ seq: task.seq, messageId: task.messageId, status, ...(why ? { error: why } : {}) });
   return { outcomes, ...(stopped ? { stopped } : {}) };

@@ -36,14 +36,6 @@ export function stopAfterFailures(values: { readonly "stop-after-failures"?: str
   return nonNegativeInt(values["stop-after-failures"], "--stop-after-failures", 10);
 }
 
-/** The one line a run stopped by `--stop-after-failures` ends with (stderr). */
-export function stoppedLine(
-  stopped: { readonly failures: number; readonly lastError: string },
-  rest: string,
-): string {
-  return `stopped after ${stopped.failures} failures in a row (last: ${stopped.lastError}); ${rest}\n`;
-}
-
 export const SELECTION_OPTIONS = {
   reason: { type: "string", multiple: true },
   description: { type: "string" },

@@ -22,8 +22,8 @@ import {
   STOP_AFTER_FAILURES_HELP,
   STOP_AFTER_FAILURES_OPTION,
   stopAfterFailures,
-  stoppedLine,
 } from "../options.js";
+import { stoppedLine } from "../failureStreak.js";
 import { exitCodeOf, renderSummary, type Outcome } from "../outcome.js";
 import { planRun } from "../plan.js";
 import { createProgress } from "../progress.js";

@@ -29,8 +29,8 @@ import {
   STOP_AFTER_FAILURES_HELP,
   STOP_AFTER_FAILURES_OPTION,
   stopAfterFailures,
-  stoppedLine,
 } from "../options.js";
+import { FailureStreak, stoppedLine } from "../failureStreak.js";
 import { countByStatus, exitCodeOf, renderSummary, type Outcome } from "../outcome.js";
 import { RateLimiter } from "../rateLimiter.js";
 import { originalMessageId, replayMessageId, withBodyType, type OutgoingMessage } from "../replayMessage.js";
@@ -126,35 +126,29 @@ export async function sendFileCommand(argv: readonly string[], io: CliIo): Promi
   });
   const limiter = new RateLimiter(rate);
   const outcomes: Outcome[] = [];
-  let failuresInARow = 0;
-  let stopped: { failures: number; lastError: string } | undefined;
+  const streak = new FailureStreak(stopAfter);
+  const record = (outcome: Outcome): void => {
+    outcomes.push(outcome);
+    streak.record(outcome);
+  };
   await withClient(io, values["connection-string"], async (client) => {
     const sender = client.createSender(senderEntity(target));
     try {
       for (const [index, p] of planned.entries()) {
         const base = { seq: p.record.sequenceNumber ?? `line ${index + 1}`, messageId: p.messageId };
-        if (io.signal.aborted || stopped) {
-          outcomes.push({
-            ...base,
-            status: "interrupted",
-            ...(stopped ? { error: `not sent: stopped after ${stopped.failures} failures in a row` } : {}),
-          });
+        if (io.signal.aborted || streak.stopped) {
+          const why = streak.reason("not sent");
+          outcomes.push({ ...base, status: "interrupted", ...(why ? { error: why } : {}) });
           continue;
         }
         try {
           await limiter.acquire(io.signal);
           await sender.sendMessages(p.message);
-          outcomes.push({ ...base, status: "sent" });
-          failuresInARow = 0;
+          record({ ...base, status: "sent" });
         } catch (error) {
           if (io.signal.aborted) outcomes.push({ ...base, status: "interrupted" });
           else if (index === 0 && outcomes.length === 0) throw setupError(error, `send to ${label}`);
-          else {
-            outcomes.push({ ...base, status: "failed", error: oneLine(error) });
-            failuresInARow += 1;
-            if (stopAfter > 0 && failuresInARow >= stopAfter)
-              stopped = { failures: failuresInARow, lastError: oneLine(error) };
-          }
+          else record({ ...base, status: "failed", error: oneLine(error) });
         }
       }
     } finally {
@@ -166,6 +160,6 @@ export async function sendFileCommand(argv: readonly string[], io: CliIo): Promi
   io.stdout.write(`sent ${sent} of ${planned.length} messages to ${label}\n`);
   // The file is unchanged: sending it again is safe where the target has duplicate detection
   // (the MessageIds are the same), or select the unsent lines.
-  if (stopped) io.stderr.write(stoppedLine(stopped, "the rest was not sent"));
+  if (streak.stopped) io.stderr.write(stoppedLine(streak.stopped, "the rest was not sent"));
   return exitCodeOf(outcomes);
 }
