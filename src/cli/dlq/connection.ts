@@ -49,11 +49,14 @@ export function resolveConnection(env: Env, connectionStringFlag?: string): Serv
   );
 }
 
-function intFromEnv(env: Env, key: string, fallback: number): number {
+/** `positive`: 0 is refused too (a duration in ms that must pass). */
+function intFromEnv(env: Env, key: string, fallback: number, positive = false): number {
   const text = nonEmpty(env[key]);
   if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text))
-    throw new DlqError("BadUsage", `${key}: expected a non-negative integer, got "${text}"`);
+  if (!(positive ? /^[1-9]\d*$/ : /^\d+$/).test(text)) {
+    const expected = positive ? "a positive integer (ms)" : "a non-negative integer";
+    throw new DlqError("BadUsage", `${key}: expected ${expected}, got "${text}"`);
+  }
   return Number(text);
 }
 
@@ -77,11 +80,10 @@ export function dlqClientOptions(env: Env): ServiceBusClientOptions {
  * sender's close.
  */
 export function dlqTimeouts(env: Env): { settleTimeoutMs: number; closeTimeoutMs: number } {
-  const text = nonEmpty(env.SBW_CLOSE_TIMEOUT_MS);
-  if (text !== undefined && !/^[1-9]\d*$/.test(text))
-    throw new DlqError("BadUsage", `SBW_CLOSE_TIMEOUT_MS: expected a positive integer (ms), got "${text}"`);
-  const closeTimeoutMs = text === undefined ? 5_000 : Number(text);
-  return { settleTimeoutMs: intFromEnv(env, "SBW_SERVICEBUS_TIMEOUT_MS", 30_000), closeTimeoutMs };
+  return {
+    settleTimeoutMs: intFromEnv(env, "SBW_SERVICEBUS_TIMEOUT_MS", 30_000),
+    closeTimeoutMs: intFromEnv(env, "SBW_CLOSE_TIMEOUT_MS", 5_000, true),
+  };
 }
 
 /**
