@@ -239,6 +239,9 @@ class SpanDeliveryTrace implements DeliveryTrace {
 
 const NO_SETTLE: SettleTrace = { end: () => {} };
 
+/** Shared, never written: the SDK only reads (maps) the links it is given. */
+const NO_LINKS: Link[] = [];
+
 /** What does not change from one message of a subscription to the next, built once. */
 interface SubscriptionSpans {
   readonly name: string;
@@ -323,7 +326,7 @@ export function createWorkerTracing(options: WorkerTracingOptions): WorkerTracin
         ? extractSpanContext(message.applicationProperties)
         : undefined;
       const parent = remote ? trace.setSpanContext(ROOT_CONTEXT, remote) : ROOT_CONTEXT;
-      const links: Link[] = remote ? [{ context: remote }] : [];
+      const links = remote ? [{ context: remote }] : NO_LINKS;
       const span = tracer.startSpan(
         spans.name,
         { kind: SpanKind.CONSUMER, attributes: spans.atStart, links },
